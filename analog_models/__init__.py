@@ -1,0 +1,1 @@
+"""Behavioural models of the P2M MDWMTJ analog array (numpy, vectorized)."""

@@ -1,0 +1,3 @@
+from p2m.cli import main
+
+raise SystemExit(main())

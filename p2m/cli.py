@@ -1,0 +1,54 @@
+"""The `p2m` console script.
+
+A thin front over the library functions of each room. Every room that offers
+commands has a module ``<room>/cli.py`` with ``register(subparsers)``, which adds
+its subcommands and sets ``func`` on each parser; ``func(args) -> int`` is the exit
+status. Rooms are imported lazily so that ``p2m --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from p2m import __version__
+
+#: Rooms whose ``cli.register`` adds subcommands, in help order.
+ROOMS = ("analog_models", "golden", "tb")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="p2m",
+        description="P2M MDWMTJ co-simulation bench: analog models, golden SNN, RTL testbenches.",
+    )
+    parser.add_argument("--version", action="version", version=f"p2m {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for room in ROOMS:
+        try:
+            mod = importlib.import_module(f"{room}.cli")
+        except ModuleNotFoundError as exc:  # a room without commands yet
+            if exc.name == f"{room}.cli":
+                continue
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args) or 0)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"p2m {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

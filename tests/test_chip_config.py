@@ -1,0 +1,62 @@
+"""The chip configuration schema: round trip, defaults, and errors that name the field."""
+
+import json
+
+import numpy as np
+import pytest
+
+from analog_models.chip_config import ChipConfig, ChipConfigError, Geometry
+
+
+def _random_config(seed: int = 0) -> ChipConfig:
+    rng = np.random.default_rng(seed)
+    g = Geometry()
+    return ChipConfig(
+        geometry=g,
+        weight_sign=rng.integers(-1, 2, g.weight_shape),
+        weight_codes=rng.integers(0, 16, g.weight_shape),
+        transistor_codes=rng.integers(0, 16, g.weight_shape),
+        threshold_codes=rng.integers(0, 64, (g.channels,)),
+        window_us=5000,
+        variation_seed=42,
+    )
+
+
+def test_geometry_defaults_match_paper():
+    g = Geometry()
+    assert (g.out_height, g.out_width) == (16, 16)
+    assert g.weight_shape == (32, 2, 3, 3)
+
+
+def test_round_trip(tmp_path):
+    cfg = _random_config()
+    path = cfg.save(tmp_path / "chip.json")
+    back = ChipConfig.load(path)
+    assert back.to_dict() == cfg.to_dict()
+    np.testing.assert_array_equal(back.signed_weight_codes, cfg.signed_weight_codes)
+
+
+@pytest.mark.parametrize(
+    "field,value,match",
+    [
+        ("window_us", 0, "window_us"),
+        ("weight_config", "memristor", "weight_config"),
+        ("threshold_codes", [1] * 31, "threshold_codes"),
+        ("version", 2, "version"),
+        ("bogus", 1, "bogus"),
+    ],
+)
+def test_bad_field_is_named(tmp_path, field, value, match):
+    d = _random_config().to_dict()
+    d[field] = value
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps(d))
+    with pytest.raises(ChipConfigError, match=match):
+        ChipConfig.load(p)
+
+
+def test_code_out_of_range_names_index():
+    cfg = _random_config().to_dict()
+    cfg["weight_codes"][3][1][2][0] = 16
+    with pytest.raises(ChipConfigError, match=r"weight_codes\[3, 1, 2, 0\]"):
+        ChipConfig.from_dict(cfg)

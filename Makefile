@@ -14,7 +14,7 @@ OUT         ?= out
 # Where the real N-MNIST subset lives (tests that need it skip, saying so, when absent).
 P2M_NMNIST_DIR ?= $(abspath ../shared/data/nmnist-small)
 export P2M_NMNIST_DIR
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto -m "not slow"
 
 .PHONY: help setup sim-tools test sim waves demo lint bench clean
 

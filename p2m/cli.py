@@ -33,7 +33,23 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         mod.register(sub)
+    demo = sub.add_parser("demo", help="the main job on the built-in default, end to end")
+    demo.add_argument("--out", default="out", help="output folder (default: out)")
+    demo.add_argument("--instances", type=int, default=1000,
+                      help="Monte Carlo instances for the characterization (default 1000)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--no-sim", action="store_true", help="skip the RTL simulation step")
+    demo.set_defaults(func=_run_demo)
     return parser
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from p2m.demo import run_demo
+
+    if args.instances < 1:
+        raise ValueError(f"--instances must be >= 1, got {args.instances}")
+    run_demo(args.out, instances=args.instances, seed=args.seed, sim=not args.no_sim)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

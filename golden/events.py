@@ -802,10 +802,11 @@ def write_aedat4(path, events, *, sensor_size, compression: str = "lz4",
                  packet_events: int = 4096) -> None:
     """Write ``events`` as AEDAT 4.0 with one event stream (id 0) of
     ``sensor_size`` (H, W), packets of ``packet_events`` events, LZ4-framed
-    (``compression='lz4'``) or uncompressed (``'none'``). No data table (-1)."""
-    codes = {"none": 0, "lz4": 1}
+    (``compression='lz4'``), zstd-framed (``'zstd'``) or uncompressed (``'none'``).
+    No data table (-1)."""
+    codes = {"none": 0, "lz4": 1, "zstd": 3}
     if compression not in codes:
-        raise ValueError(f"compression must be 'none' or 'lz4', got {compression!r}")
+        raise ValueError(f"compression must be 'none', 'lz4' or 'zstd', got {compression!r}")
     H, W = sensor_size
     xml = ('<dv version="2.0"><node name="outInfo" path="/mainloop/Recorder/outInfo/">'
            '<node name="0" path="/mainloop/Recorder/outInfo/0/">'
@@ -825,6 +826,9 @@ def write_aedat4(path, events, *, sensor_size, compression: str = "lz4",
         if compression == "lz4":
             import lz4.frame
             blob = lz4.frame.compress(blob)
+        elif compression == "zstd":
+            import zstandard
+            blob = zstandard.ZstdCompressor().compress(blob)
         chunks.append(struct.pack("<iI", 0, len(blob)))
         chunks.append(blob)
     Path(path).write_bytes(b"".join(chunks))

@@ -34,6 +34,8 @@ def random_events(n, H=128, W=128, t_max=2_000_000, seed=0):
                                                        packet_events=1000)),
     ("u.aedat4", "aedat4", lambda p, e: E.write_aedat4(p, e, sensor_size=(128, 128),
                                                        compression="none")),
+    ("z.aedat4", "aedat4", lambda p, e: E.write_aedat4(p, e, sensor_size=(128, 128),
+                                                       compression="zstd", packet_events=999)),
 ])
 def test_round_trip_dvs128(tmp_path, name, fmt, writer):
     ev = random_events(5000)

@@ -1,0 +1,112 @@
+"""Characterization: calibration against the paper, the f1/f2 JSON, figures, CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from analog_models import characterization as ch
+from analog_models.fitted import load_f1f2
+from analog_models.presets import PAPER_2024
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("char")
+    doc = ch.run_characterization(out, n_instances=1000, seed=0, progress=False, figures=False)
+    return out, doc
+
+
+def test_calibration_within_20_percent_of_paper(full_run):
+    _, doc = full_run
+    rows = {r["quantity"]: r for r in doc["calibration"]}
+    for key in ("cmos", "mdwmtj", "cmos+x"):
+        r = rows[f"worst-case variation {key} (f1)"]
+        assert r["ok"], r
+        assert abs(r["ours"] - ch.PAPER_WORST_CASE[key]) <= 0.2 * ch.PAPER_WORST_CASE[key]
+    assert rows["worst-case variation f2 (V_pre)"]["ok"]
+    # ordering of the paper: MDWMTJ >> CMOS > CMOS+X
+    f1 = doc["f1"]
+    assert f1["mdwmtj"]["worst_case"] > f1["cmos"]["worst_case"] > f1["cmos+x"]["worst_case"]
+
+
+def test_fig4_sense_margin(full_run):
+    _, doc = full_run
+    f4 = doc["fig4"]
+    assert f4["n"] == 1000
+    assert f4["spike_fraction"] == 1.0 and f4["margin_min_V"] > 0
+
+
+def test_committed_default_is_the_default_run(full_run):
+    out, doc = full_run
+    committed = load_f1f2().doc
+    for key in ("cmos", "mdwmtj", "cmos+x"):
+        assert committed["f1"][key]["f1"] == doc["f1"][key]["f1"]
+        assert committed["f1"][key]["worst_case"] == doc["f1"][key]["worst_case"]
+    assert committed["f2"]["f2_lower"] == doc["f2"]["f2_lower"]
+    assert load_f1f2(out / "f1f2.json").doc["f1"] == json.loads(json.dumps(doc["f1"]))
+
+
+def test_fitted_curves_behave():
+    f = load_f1f2()
+    x = np.linspace(0, 1, 51)
+    for cfg in ("cmos", "mdwmtj", "cmos+x"):
+        y = f.f1(x, cfg)
+        assert y[0] == 0 and abs(y[-1] - 1) < 0.05 and np.all(np.diff(y) >= -1e-3)
+        assert np.all(f.f1_sigma(x, cfg) >= 0)
+        assert f.g(1.0, cfg) == pytest.approx(1.0, abs=0.02)
+    assert f.g(0.0, "mdwmtj") > 0.15  # low dynamic range: the weakest weight still moves
+    d = np.linspace(-1, 1, 41)
+    assert np.all(f.f2(d) <= f.f2(d, lower=False) + 1e-9)
+    assert f.f2(1.0) == pytest.approx(1.0) and f.f2(-1.0) == pytest.approx(-1.0)
+    lv = f.threshold_norm(np.arange(64))
+    # top device at the code: V_th falls as the code rises (code 0: the highest threshold)
+    assert np.all(np.diff(lv) < 0) and lv[-1] == pytest.approx(-1, abs=1e-6)
+    assert lv[0] == pytest.approx(1, abs=1e-6)
+    with pytest.raises(ValueError, match="d_diff"):
+        f.f2(2.0)
+    with pytest.raises(ValueError, match="config"):
+        f.f1(0.5, "memristor")
+
+
+def test_small_run_writes_figures_and_is_reproducible(tmp_path):
+    a = ch.run_characterization(tmp_path / "a", n_instances=20, seed=3, progress=False)
+    b = ch.run_characterization(tmp_path / "b", n_instances=20, seed=3, progress=False,
+                                figures=False)
+    assert json.dumps(a) == json.dumps(b)
+    names = {p.name for p in (tmp_path / "a").glob("*.png")}
+    for n in ("fig1b_velocity.png", "fig1c_resistance_vs_bias.png",
+              "fig1d_resistance_vs_position.png", "fig4_sense_margin.png", "fig6a_cmos.png",
+              "fig6b_mdwmtj.png", "fig6c_cmos_x.png", "fig6d_preactivation.png"):
+        assert n in names
+    c = ch.run_characterization(tmp_path / "c", n_instances=20, seed=4, progress=False,
+                                figures=False)
+    assert c["f1"]["cmos"]["worst_case"] != a["f1"]["cmos"]["worst_case"]
+
+
+def test_programmable_range_is_reported(full_run):
+    r = ch.cmosx_programmable_range(PAPER_2024)
+    ok = np.isfinite(r)
+    assert r.shape == (16,) and ok.sum() >= 12 and np.all(r[ok] > 0.1) and np.all(r[ok] < 1.0)
+    # paper Sec. 3.1: 30-40 % of the median for most weights
+    assert np.mean((r[ok] >= 0.3) & (r[ok] <= 0.4)) > 0.5
+    rows = {row["quantity"]: row for row in full_run[1]["calibration"]}
+    assert rows["CMOS+X codes with programmable range in 30-40 %"]["ok"]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"n_instances": 1}, "n_instances"), ({"n_instances": 10, "seed": -1}, "seed"),
+    ({"n_instances": 10, "preset": "x"}, "device_preset"),
+])
+def test_bad_arguments(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ch.run_characterization(tmp_path, progress=False, figures=False, **kwargs)
+
+
+def test_cli_quick(tmp_path, capsys):
+    from p2m.cli import main
+
+    assert main(["characterize", "--out", str(tmp_path), "--quick", "--no-figures"]) == 0
+    out = capsys.readouterr().out
+    assert "worst-case variation cmos" in out and "10.94%" in out
+    assert (tmp_path / "f1f2.json").exists()

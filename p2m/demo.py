@@ -31,9 +31,9 @@ def run_demo(out_dir: str | Path = "out", instances: int = 1000, seed: int = 0,
 
     t0 = _step(f"1/3 characterization: {instances} Monte Carlo instances, seed {seed}")
     summary["characterization"] = run_characterization(
-        out / "characterization", n_instances=instances, seed=seed, progress=True
+        out / "characterize", n_instances=instances, seed=seed, progress=True
     )
-    print(f"    done in {time.perf_counter() - t0:.1f} s -> {out / 'characterization'}")
+    print(f"    done in {time.perf_counter() - t0:.1f} s -> {out / 'characterize'}")
 
     from golden.cli import demo_events
 

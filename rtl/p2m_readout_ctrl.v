@@ -1,0 +1,234 @@
+// p2m_readout_ctrl: the phase controller (sample -> readout -> reset, and global reset).
+//
+// Phases of one window end (REGISTERS.md "Timing"):
+//   S_SAMPLE : ana_sample = 1 for one cycle: every comparator of every channel is latched
+//              at the same edge; events after it count for the next window.
+//   then for channel c = 0 .. N_CH-1:
+//   S_SETTLE : ana_ch_sel = c (changes at the edge entering S_SETTLE); ana_flags is latched
+//              FLAG_SETTLE edges later into flags_lat (kept for the reset mask), and its
+//              first non-empty row into row_bits (the work copy, one row at a time).
+//   S_SEND   : the arbiter picks the first set flag in row-major order (first non-empty
+//              row y, then its first column x), offers {c, y, x} to the AER transmitter and
+//              clears that bit when it is taken. The next address is ready in the next
+//              cycle, so the arbiter never limits the AER rate. When no flag is left and
+//              the last handshake has returned to zero (tx_idle):
+//   S_RESET  : one masked reset pulse for channel c with mask = flags_lat (skipped when no
+//              neuron of c spiked), then the next channel.
+//   S_GRESET : global reset (power-up: grst_pend is 1 out of reset; CTRL.GRST).
+// A neuron is reset only after its spike has been acknowledged on the AER bus.
+//
+// Speed: the arbiter works one row at a time (see below): per spike only row-wide
+// (OUT_W) operations, evaluated once per spike by an event-driven simulator, never while
+// idle.
+`timescale 1ns / 1ps
+
+module p2m_readout_ctrl #(
+    parameter N_CH        = 32,
+    parameter CH_BITS     = 5,
+    parameter OUT_H       = 16,
+    parameter OUT_W       = 16,
+    parameter Y_BITS      = 4,
+    parameter X_BITS      = 4,
+    parameter N_NEUR      = OUT_H * OUT_W,
+    parameter FLAG_SETTLE = 2,        // cycles from ana_ch_sel change to the flag latch (1..255)
+    parameter AW          = CH_BITS + Y_BITS + X_BITS
+) (
+    input  wire               clk,
+    input  wire               rst_n,
+    // window timer
+    input  wire               sample_pend,   // a window has ended
+    output wire               sample_ack,    // its sample is taken at this edge
+    output wire               ctrl_busy,     // not free to take a sample now
+    output wire               active,        // needs the next (gated) clock edge
+    // global reset request (CTRL.GRST accepted); a power-up one is queued out of reset
+    input  wire               grst_req,
+    // status
+    output wire               ro_busy,       // STATUS.BUSY: readout/reset running or sample pending
+    output wire               grst_busy,     // STATUS.GRST_BUSY
+    output reg  [2:0]         ctrl_phase,    // 0 idle, 2 SAMPLE, 3 READOUT, 4 RESET, 5 GRESET
+    output reg                readout_done,  // one-cycle pulse: a whole readout has finished
+    output wire               spike_taken,   // one-cycle: a spike was handed to the AER transmitter
+    // analog boundary
+    output reg                ana_sample,
+    output reg  [CH_BITS-1:0] ana_ch_sel,
+    input  wire [N_NEUR-1:0]  ana_flags,
+    // AER transmitter
+    output wire               ev_valid,
+    output wire [AW-1:0]      ev_addr,
+    input  wire               ev_ready,
+    input  wire               tx_idle,
+    // reset sequencer
+    output wire               rs_start_ch,
+    output wire               rs_start_all,
+    output wire [CH_BITS-1:0] rs_ch,
+    output wire [N_NEUR-1:0]  rs_mask,
+    input  wire               rs_done
+);
+    localparam [2:0] S_IDLE   = 3'd0,
+                     S_GRESET = 3'd1,
+                     S_SAMPLE = 3'd2,
+                     S_SETTLE = 3'd3,
+                     S_SEND   = 3'd4,
+                     S_RESET  = 3'd5;
+
+    localparam integer LAST_CH_I     = N_CH - 1;
+    localparam integer SETTLE_LOAD_I = FLAG_SETTLE - 1;
+    localparam [CH_BITS-1:0] LAST_CH     = LAST_CH_I[CH_BITS-1:0];
+    localparam [7:0]         SETTLE_LOAD = SETTLE_LOAD_I[7:0];
+
+    reg [2:0]         state;
+    reg               grst_pend;
+    reg [7:0]         settle_cnt;
+    reg [N_NEUR-1:0]  flags_lat;     // flags of the current channel as latched
+    reg [OUT_W-1:0]   row_bits;      // spikes of row cur_y not yet handed to the transmitter
+    reg [Y_BITS-1:0]  cur_y;         // the row being sent
+    reg [OUT_H-1:0]   rows_left;     // rows after cur_y with spikes, not yet loaded
+
+    wire pending_any = (|row_bits) || (|rows_left);
+    wire flags_any   = |flags_lat;
+    wire grst_go     = grst_pend || grst_req;
+
+    // ---------------------------------------------------------------- arbiter
+    // Row-major order, one row at a time. At the latch, every row of ana_flags is
+    // summarized by one OR bit (in_row_any); the first non-empty row is loaded into
+    // row_bits and the others are remembered in rows_left. A spike is the lowest set bit
+    // of row_bits (x); when a row empties, the next row of rows_left (y) is loaded from
+    // flags_lat at the same edge, so the next address is always ready one cycle after a
+    // spike is taken. Per spike only OUT_W- and OUT_H-wide operations run (no 256-bit
+    // work, no loops): an event-driven simulator evaluates the arbiter once per spike and
+    // never while idle.
+    wire [OUT_H-1:0] in_row_any;               // rows of ana_flags with a flag
+    genvar r;
+    generate
+        for (r = 0; r < OUT_H; r = r + 1) begin : g_row_any
+            assign in_row_any[r] = |ana_flags[r*OUT_W +: OUT_W];
+        end
+    endgenerate
+
+    wire [OUT_H-1:0]  first_row_oh, next_row_oh;
+    wire [Y_BITS-1:0] first_y, next_y;
+    wire [OUT_W-1:0]  x_oh;
+    wire [X_BITS-1:0] enc_x;
+
+    p2m_lsb_enc #(.W(OUT_H), .IW(Y_BITS)) u_first_row (
+        .v (in_row_any), .onehot (first_row_oh), .idx (first_y));
+    p2m_lsb_enc #(.W(OUT_H), .IW(Y_BITS)) u_next_row (
+        .v (rows_left), .onehot (next_row_oh), .idx (next_y));
+    p2m_lsb_enc #(.W(OUT_W), .IW(X_BITS)) u_col (
+        .v (row_bits), .onehot (x_oh), .idx (enc_x));
+
+    wire [OUT_W-1:0] row_rest = row_bits & ~x_oh;   // the row after the current spike
+
+    // ---------------------------------------------------------------- handshakes
+    assign ev_valid     = (state == S_SEND) && (|row_bits);
+    assign ev_addr      = {ana_ch_sel, cur_y, enc_x};
+    assign spike_taken  = ev_valid && ev_ready;
+    wire   chan_drained = (state == S_SEND) && !pending_any && tx_idle;
+    assign rs_start_ch  = chan_drained && flags_any;
+    assign rs_start_all = (state == S_IDLE) && grst_go;
+    assign rs_ch        = ana_ch_sel;
+    assign rs_mask      = flags_lat;
+    assign sample_ack   = (state == S_IDLE) && !grst_go && sample_pend;
+    assign ctrl_busy    = (state != S_IDLE) || grst_go;
+    assign ro_busy      = (state == S_SAMPLE) || (state == S_SETTLE) || (state == S_SEND) ||
+                          (state == S_RESET) || sample_pend;
+    assign grst_busy    = grst_pend || (state == S_GRESET);
+    assign active       = (state != S_IDLE) || grst_pend || readout_done;
+
+    wire last_ch = (ana_ch_sel == LAST_CH);
+
+    always @* begin
+        case (state)
+            S_GRESET: ctrl_phase = 3'd5;
+            S_SAMPLE: ctrl_phase = 3'd2;
+            S_SETTLE: ctrl_phase = 3'd3;
+            S_SEND:   ctrl_phase = 3'd3;
+            S_RESET:  ctrl_phase = 3'd4;
+            default:  ctrl_phase = 3'd0;
+        endcase
+    end
+
+    // ---------------------------------------------------------------- FSM
+    always @(posedge clk or negedge rst_n) begin
+        if (!rst_n) begin
+            state        <= S_IDLE;
+            grst_pend    <= 1'b1;             // power-up global reset
+            settle_cnt   <= 8'd0;
+            ana_sample   <= 1'b0;
+            ana_ch_sel   <= {CH_BITS{1'b0}};
+            readout_done <= 1'b0;
+            flags_lat    <= {N_NEUR{1'b0}};
+            row_bits     <= {OUT_W{1'b0}};
+            cur_y        <= {Y_BITS{1'b0}};
+            rows_left    <= {OUT_H{1'b0}};
+        end else begin
+            // flag registers: written only at the latch edge and when a spike is taken
+            if (state == S_SETTLE && settle_cnt == 8'd0) begin
+                flags_lat <= ana_flags;
+                row_bits  <= ana_flags[first_y*OUT_W +: OUT_W];
+                cur_y     <= first_y;
+                rows_left <= in_row_any & ~first_row_oh;
+            end else if (spike_taken) begin
+                if (row_rest == {OUT_W{1'b0}} && rows_left != {OUT_H{1'b0}}) begin
+                    row_bits  <= flags_lat[next_y*OUT_W +: OUT_W];
+                    cur_y     <= next_y;
+                    rows_left <= rows_left & ~next_row_oh;
+                end else begin
+                    row_bits  <= row_rest;
+                end
+            end
+            if (readout_done) readout_done <= 1'b0;
+            if (rs_start_all)  grst_pend <= 1'b0;
+            else if (grst_req) grst_pend <= 1'b1;
+            case (state)
+                S_IDLE: begin
+                    if (grst_go) begin
+                        state <= S_GRESET;
+                    end else if (sample_pend) begin
+                        ana_sample <= 1'b1;
+                        state      <= S_SAMPLE;
+                    end
+                end
+                S_GRESET: if (rs_done) state <= S_IDLE;
+                S_SAMPLE: begin
+                    ana_sample <= 1'b0;
+                    ana_ch_sel <= {CH_BITS{1'b0}};
+                    settle_cnt <= SETTLE_LOAD;
+                    state      <= S_SETTLE;
+                end
+                S_SETTLE: begin
+                    if (settle_cnt == 8'd0) state <= S_SEND;
+                    else settle_cnt <= settle_cnt - 8'd1;
+                end
+                S_SEND: begin
+                    if (chan_drained) begin
+                        if (flags_any) begin
+                            state <= S_RESET;
+                        end else if (last_ch) begin
+                            readout_done <= 1'b1;
+                            state        <= S_IDLE;
+                        end else begin
+                            ana_ch_sel <= ana_ch_sel + {{(CH_BITS-1){1'b0}}, 1'b1};
+                            settle_cnt <= SETTLE_LOAD;
+                            state      <= S_SETTLE;
+                        end
+                    end
+                end
+                S_RESET: begin
+                    if (rs_done) begin
+                        if (last_ch) begin
+                            readout_done <= 1'b1;
+                            state        <= S_IDLE;
+                        end else begin
+                            ana_ch_sel <= ana_ch_sel + {{(CH_BITS-1){1'b0}}, 1'b1};
+                            settle_cnt <= SETTLE_LOAD;
+                            state      <= S_SETTLE;
+                        end
+                    end
+                end
+                default: state <= S_IDLE;
+            endcase
+        end
+    end
+
+endmodule

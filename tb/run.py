@@ -1,0 +1,394 @@
+"""Build and run one cocotb testbench of `p2m_top` under Icarus Verilog.
+
+Command line::
+
+    python -m tb.run TEST [--seed N] [--waves] [--waves-only] [--testcase NAME]
+
+``TEST`` is a test module of ``tb/`` (``test_aer_readout``, ...; the ``tb.`` prefix and a
+``.py`` suffix are accepted). Sources come from ``rtl/files.f`` (one path a line, relative to
+the repository root, compile order; ``#``/``//`` comments), the toplevel is ``p2m_top``, and
+every test module has its own build directory ``sim_build/<test>/`` so that ``pytest -n auto``
+can run several at once.
+
+Seeds: ``--seed``, else the environment (``P2M_SEED``, then ``COCOTB_RANDOM_SEED``), else a
+fresh one. The seed is printed at start and, on failure, in the error with the exact command
+that replays the run.
+
+Waves: ``--waves`` or ``WAVES=1`` builds with an FST dump (``sim_build/<test>/p2m_top.fst``,
+the ``real`` analog taps included) and writes a GTKWave save file beside it
+(``sim_build/<test>/<test>.gtkw``) with the signals grouped: handshake, addresses, phases,
+analog boundary, APB, and the analog taps drawn as analog traces. ``--waves-only`` opens that
+FST in GTKWave with that save file (or prints the command when there is no display).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TOPLEVEL = "p2m_top"
+#: The cocotb test modules of tb/ (each a `make sim TEST=<name>` target).
+TESTS = ("test_csr", "test_aer_readout", "test_reset_sequencer", "test_threshold_ctrl",
+         "test_p2m_top")
+#: Extra modules runnable through run_test (benchmarks), not part of the regression.
+EXTRA_MODULES = ("bench_rtl_tb",)
+TIMESCALE = ("1ns", "1ps")
+
+
+class SimFailure(RuntimeError):
+    """A simulation whose cocotb tests failed (or that did not finish); names seed and replay."""
+
+
+@dataclass
+class SimResult:
+    """Outcome of one run: test count, failures, seed, wall seconds, build dir, waves file."""
+
+    test: str
+    seed: int
+    tests: int
+    failed: int
+    wall_s: float
+    build_dir: Path
+    fst: Path | None
+
+    @property
+    def replay(self) -> str:
+        return replay_command(self.test, self.seed)
+
+
+#: Environment knobs that change a run: a replay command repeats the ones that are set.
+KNOBS = ("P2M_FILES_F", "P2M_AER_SPIKES", "P2M_CHIP_CONFIG")
+
+
+def replay_command(test: str, seed: int, env: dict[str, str] | None = None,
+                   testcase: str | None = None) -> str:
+    """The shell command that replays ``test`` with ``seed`` (and the knobs in effect)."""
+    merged = {k: os.environ[k] for k in KNOBS if os.environ.get(k)}
+    merged.update({k: str(v) for k, v in (env or {}).items() if k in KNOBS})
+    prefix = "".join(f"{k}={v} " for k, v in merged.items())
+    case = f" --testcase {testcase}" if testcase else ""
+    return f"{prefix}python -m tb.run {test} --seed {seed}{case}"
+
+
+def normalize_test(name: str) -> str:
+    """``tb/test_x.py``, ``tb.test_x`` or ``test_x`` -> ``test_x`` (ValueError when unknown)."""
+    n = str(name).strip()
+    n = n.removesuffix(".py").replace("/", ".")
+    n = n.removeprefix("tb.")
+    if n not in TESTS and n not in EXTRA_MODULES:
+        raise ValueError(f"test: unknown test module {name!r}; known: {', '.join(TESTS)}")
+    return n
+
+
+def read_files_f(path: Path | None = None) -> list[Path]:
+    """Source files listed in ``rtl/files.f`` (absolute paths, compile order).
+
+    Blank lines and ``#`` or ``//`` comments are skipped; ``+incdir+`` and other ``+``/``-``
+    options are ignored. Raises FileNotFoundError naming a missing file.
+    """
+    if path is None and os.environ.get("P2M_FILES_F"):
+        path = Path(os.environ["P2M_FILES_F"])  # e.g. a mutated copy of the RTL
+    path = Path(path) if path else REPO / "rtl" / "files.f"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the RTL source list is missing (rtl/files.f)")
+    out: list[Path] = []
+    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+        line = re.split(r"#|//", raw, maxsplit=1)[0].strip()
+        if not line or line[0] in "+-":
+            continue
+        p = Path(line)
+        p = p if p.is_absolute() else REPO / p
+        if not p.is_file():
+            raise FileNotFoundError(f"{path}:{lineno}: source {line!r} not found")
+        out.append(p)
+    if not out:
+        raise FileNotFoundError(f"{path}: lists no source file")
+    return out
+
+
+def resolve_seed(seed: int | None) -> int:
+    """``seed``, else ``P2M_SEED`` / ``COCOTB_RANDOM_SEED`` from the environment, else fresh."""
+    if seed is None:
+        for var in ("P2M_SEED", "COCOTB_RANDOM_SEED"):
+            if os.environ.get(var, "").strip():
+                try:
+                    seed = int(os.environ[var])
+                except ValueError:
+                    raise ValueError(f"{var}: not an integer seed: {os.environ[var]!r}") from None
+                break
+    if seed is None:
+        seed = int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
+    if not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed: must be in [0, 2**32), got {seed}")
+    return int(seed)
+
+
+def _env_bool(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def default_build_dir(test: str) -> Path:
+    return REPO / "sim_build" / test
+
+
+def run_test(name: str, seed: int | None = None, waves: bool = False,
+             build_dir: str | Path | None = None, extra_env: dict[str, str] | None = None,
+             testcase: str | None = None, quiet: bool = False,
+             log_file: str | Path | None = None) -> SimResult:
+    """Compile the RTL (when outdated) and run the cocotb test module ``tb.<name>``.
+
+    Args:
+        name: test module (``test_aer_readout`` ...).
+        seed: random seed (see module docstring); printed at start.
+        waves: dump an FST and write the GTKWave save file (also on with env ``WAVES=1``).
+        build_dir: default ``sim_build/<name>/``.
+        extra_env: extra environment variables for the simulation (test knobs).
+        testcase: run only this cocotb test (a test function or pyuvm test class name).
+        quiet: do not print the start banner.
+        log_file: write the simulator's output there instead of the console.
+
+    Returns the SimResult; raises SimFailure (message: seed and replay command) when a test
+    failed or the simulator did not produce results.
+    """
+    from cocotb_tools.runner import get_results, get_runner
+
+    test = normalize_test(name)
+    seed = resolve_seed(seed)
+    waves = bool(waves) or _env_bool("WAVES")
+    bdir = Path(build_dir) if build_dir else default_build_dir(test)
+    bdir.mkdir(parents=True, exist_ok=True)
+    sources = read_files_f()
+    if not quiet:
+        print(f"[tb.run] {test}: seed={seed} waves={int(waves)} build_dir={bdir}", flush=True)
+        print(f"[tb.run] replay: {replay_command(test, seed, extra_env, testcase)}", flush=True)
+
+    # Rebuild when the source list or the waves flag changed (the runner only compares times).
+    stamp = bdir / "build_flags.json"
+    flags = {"waves": waves, "sources": [str(s) for s in sources]}
+    always = True
+    if stamp.is_file():
+        try:
+            always = json.loads(stamp.read_text()) != flags
+        except (OSError, json.JSONDecodeError):
+            always = True
+    runner = get_runner("icarus")
+    t0 = time.perf_counter()
+    try:
+        runner.build(sources=sources, hdl_toplevel=TOPLEVEL, build_dir=bdir, always=always,
+                     waves=waves, timescale=TIMESCALE, build_args=["-Wall", "-Wno-timescale"],
+                     log_file=bdir / "build.log")
+    except RuntimeError as exc:
+        stamp.unlink(missing_ok=True)
+        log = bdir / "build.log"
+        tail = log.read_text().strip().splitlines()[-5:] if log.is_file() else []
+        raise SimFailure(f"{test}: Icarus compile failed ({exc}); {log}:\n  "
+                         + "\n  ".join(tail)) from None
+    stamp.write_text(json.dumps(flags))
+
+    env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+           "P2M_TEST": test, "P2M_BUILD_DIR": str(bdir), "P2M_SEED": str(seed)}
+    env.update({k: str(v) for k, v in (extra_env or {}).items()})
+    results = bdir / "results.xml"
+    try:
+        runner.test(test_module=f"tb.{test}", hdl_toplevel=TOPLEVEL, seed=seed, waves=waves,
+                    build_dir=bdir, test_dir=bdir, results_xml=str(results.resolve()),
+                    extra_env=env, testcase=testcase, timescale=TIMESCALE,
+                    log_file=log_file)
+    except SystemExit as exc:  # the runner exits on failure when it runs under pytest
+        if exc.code not in (0, None):
+            n, failed = _results(get_results, results)
+            raise SimFailure(_fail_msg(test, seed, failed, n, bdir, extra_env, testcase)) from None
+    wall = time.perf_counter() - t0
+    n, failed = _results(get_results, results)
+    fst = bdir / f"{TOPLEVEL}.fst"
+    if waves and fst.is_file():
+        try:
+            gtkw = write_gtkw(fst, bdir / f"{test}.gtkw")
+            if not quiet:
+                print(f"[tb.run] waves: {fst}\n[tb.run] layout: {gtkw}", flush=True)
+        except (OSError, RuntimeError) as exc:  # never fail a sim on the viewer layout
+            print(f"[tb.run] warning: no GTKWave save file: {exc}", file=sys.stderr)
+    if failed or n == 0:
+        raise SimFailure(_fail_msg(test, seed, failed, n, bdir, extra_env, testcase))
+    if not quiet:
+        print(f"[tb.run] {test}: {n} test(s) passed in {wall:.1f} s (seed {seed})", flush=True)
+    return SimResult(test, seed, n, failed, wall, bdir, fst if waves else None)
+
+
+def _results(get_results, path: Path) -> tuple[int, int]:
+    try:
+        return get_results(path)
+    except (RuntimeError, OSError, FileNotFoundError):
+        return 0, 0
+
+
+def first_failures(results: Path, limit: int = 3) -> list[str]:
+    """``testcase: message`` of the first failed cocotb tests in a results.xml."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.parse(results).getroot()
+    except (OSError, ET.ParseError):
+        return []
+    out = []
+    for tc in root.iter("testcase"):
+        for f in list(tc.iter("failure")) + list(tc.iter("error")):
+            out.append(f"{tc.get('name')}: {f.get('type', '')}: {f.get('message', '')}")
+            break
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _fail_msg(test: str, seed: int, failed: int, n: int, bdir: Path,
+              env: dict[str, str] | None = None, testcase: str | None = None) -> str:
+    what = f"{failed} of {n} cocotb test(s) failed" if n else "the simulation produced no results"
+    first = first_failures(bdir / "results.xml")
+    detail = ("\n  " + "\n  ".join(first)) if first else ""
+    return (f"{test}: {what} (seed {seed}); replay with: "
+            f"{replay_command(test, seed, env, testcase)} "
+            f"(log and results in {bdir}){detail}")
+
+
+# ---------------------------------------------------------------- GTKWave save file
+# GTKWave trace flags (gtkwave analyzer.h): 0x8 binary, 0x2 hex, 0x4 decimal, 0x20 right
+# justify, 0x200 blank, 0x400 signed, 0x8000 analog step, 0x10000 analog interpolated,
+# 0x20000 analog blank stretch (the extra rows that make an analog trace taller),
+# 0x800000 group begin, 0x1000000 group end, 0x400000 closed group.
+_F_BIN, _F_HEX, _F_DEC = 0x28, 0x22, 0x24
+_F_ANALOG = 0x10000 | 0x400 | 0x20  # analog interpolated, signed, right-justified (@10420)
+_F_STRETCH = 0x20000
+_F_GRP_BEGIN, _F_GRP_END, _F_BLANK = 0x800000, 0x1000000, 0x200
+
+#: Signal groups of the layout: (group, [(port/variable name, format)]).
+GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("clock and reset", (("clk", "bin"), ("rst_n", "bin"))),
+    ("AER handshake", (("aer_req", "bin"), ("aer_ack", "bin"))),
+    ("AER address", (("aer_addr", "hex"),)),
+    ("phases", (("phase", "dec"), ("ana_sample", "bin"), ("ana_ch_sel", "dec"),
+                ("ana_flags", "hex"), ("irq", "bin"))),
+    ("accumulator reset", (("ana_rst", "bin"), ("ana_rst_all", "bin"), ("ana_rst_ch", "dec"),
+                           ("ana_rst_mask", "hex"))),
+    ("programming", (("ana_prog", "bin"), ("ana_prog_target", "dec"), ("ana_prog_index", "dec"),
+                     ("ana_prog_dir", "bin"))),
+    ("APB", (("psel", "bin"), ("penable", "bin"), ("pwrite", "bin"), ("paddr", "hex"),
+             ("pwdata", "hex"), ("prdata", "hex"), ("pready", "bin"), ("pslverr", "bin"))),
+    ("analog taps", (("tap_dw_pos", "analog"), ("tap_dw_neg", "analog"), ("tap_vpre", "analog"),
+                     ("tap_vth", "analog"))),
+)
+
+
+def fst_vars(fst: Path) -> dict[str, tuple[str, str]]:
+    """Variables of the ``p2m_top`` scope of an FST: {name: (full name with range, vcd type)}.
+
+    Reads the header that ``fst2vcd`` prints (stops at ``$enddefinitions``).
+    """
+    exe = shutil.which("fst2vcd")
+    if exe is None:
+        raise RuntimeError("fst2vcd (GTKWave) not found")
+    out: dict[str, tuple[str, str]] = {}
+    scope: list[str] = []
+    with subprocess.Popen([exe, str(fst)], stdout=subprocess.PIPE, text=True,
+                          stderr=subprocess.DEVNULL) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            tok = line.split()
+            if not tok:
+                continue
+            if tok[0] == "$scope":
+                scope.append(tok[2])
+            elif tok[0] == "$upscope":
+                scope.pop()
+            elif tok[0] == "$var" and scope == [TOPLEVEL]:
+                vtype, name = tok[1], tok[4]
+                rng = tok[5] if len(tok) > 6 and tok[5].startswith("[") else ""
+                out[name] = (f"{TOPLEVEL}.{name}{rng}", vtype)
+            elif tok[0] == "$enddefinitions":
+                proc.kill()
+                break
+    return out
+
+
+def gtkw_text(fst: Path, variables: dict[str, tuple[str, str]]) -> str:
+    """The GTKWave save-file text for ``fst`` (signals missing from the dump are skipped)."""
+    lines = ["[*] P2M p2m_top layout, written by tb/run.py", f'[dumpfile] "{fst.resolve()}"',
+             "[timestart] 0", "[size] 1600 1000", "[pos] -1 -1", "[sst_width] 240",
+             "[signals_width] 260", "[sst_expanded] 1", "[sst_vpaned_height] 300"]
+    for group, sigs in GROUPS:
+        present = [(variables[n][0], fmt, variables[n][1]) for n, fmt in sigs if n in variables]
+        if not present:
+            continue
+        lines += [f"@{_F_GRP_BEGIN | _F_BLANK:x}", f"-{group}"]
+        for full, fmt, vtype in present:
+            if fmt == "analog" or vtype == "real":
+                lines += [f"@{_F_ANALOG:x}", full, f"@{_F_STRETCH:x}"] + ["-"] * 4
+            else:
+                flag = {"bin": _F_BIN, "hex": _F_HEX, "dec": _F_DEC}[fmt]
+                lines += [f"@{flag:x}", full]
+        lines += [f"@{_F_GRP_END | _F_BLANK:x}", f"-{group}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_gtkw(fst: Path, path: Path) -> Path:
+    """Write the grouped GTKWave save file for ``fst`` to ``path``."""
+    path.write_text(gtkw_text(fst, fst_vars(fst)))
+    return path
+
+
+def open_waves(test: str) -> int:
+    """Open ``sim_build/<test>/p2m_top.fst`` in GTKWave with its save file (0 on success)."""
+    bdir = default_build_dir(test)
+    fst = bdir / f"{TOPLEVEL}.fst"
+    gtkw = bdir / f"{test}.gtkw"
+    if not fst.is_file():
+        print(f"error: {fst} does not exist; run `make sim TEST={test} WAVES=1` "
+              f"(or `python -m tb.run {test} --waves`) first", file=sys.stderr)
+        return 2
+    if not gtkw.is_file():
+        write_gtkw(fst, gtkw)
+    cmd = ["gtkwave", str(fst), str(gtkw)]
+    shown = " ".join(cmd)
+    if shutil.which("gtkwave") is None:
+        print(f"gtkwave is not installed; install it and run:\n  {shown}")
+        return 2
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                  or os.environ.get("WAYLAND_DISPLAY")):
+        print(f"no display (DISPLAY is not set); on a machine with one run:\n  {shown}")
+        return 0
+    return subprocess.call(cmd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tb.run", description=__doc__.split("\n")[0])
+    ap.add_argument("test", help=f"test module: {', '.join(TESTS)}")
+    ap.add_argument("--seed", type=int, default=None, help="random seed (replay a failure)")
+    ap.add_argument("--waves", action="store_true", help="dump an FST + GTKWave save file")
+    ap.add_argument("--waves-only", action="store_true",
+                    help="do not simulate: open the last FST of TEST in GTKWave")
+    ap.add_argument("--testcase", default=None, help="run only this cocotb test")
+    args = ap.parse_args(argv)
+    try:
+        test = normalize_test(args.test)
+        if args.waves_only:
+            return open_waves(test)
+        run_test(test, seed=args.seed, waves=args.waves, testcase=args.testcase)
+    except SimFailure as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,289 @@
+"""`p2m_top` end to end: program a chip, run windows, check spikes, resets, timing, counters;
+reset in the middle of readout; CTRL.GRST during operation.
+
+Testpoints (tb/testplan.md): top_end_to_end, top_window_grid, top_counters, top_overrun,
+top_rstn_mid_readout, top_rstn_mid_program, top_grst_in_operation.
+
+Run: ``make sim TEST=test_p2m_top``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyuvm
+from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, Timer
+
+from tb import regs
+from tb.analog_agent import FlagModel
+from tb.common import CLK_PERIOD_NS, CLK_PERIOD_PS, N_CH, N_NEUR, now_ps, np_rng, py_rng, sig_int
+from tb.coverage import DB
+from tb.env import P2mBaseTest
+from tb.program_chip import expected_devices, program_chip, random_config
+
+#: REGISTERS.md "Reset": every output low while rst_n is low (pready is always 1).
+OUTPUTS_LOW_IN_RESET = ("prdata", "pslverr", "aer_req", "aer_addr", "ana_sample", "ana_ch_sel",
+                        "ana_rst", "ana_rst_all", "ana_rst_ch", "ana_rst_mask", "ana_prog",
+                        "ana_prog_target", "ana_prog_index", "ana_prog_dir", "phase", "irq")
+LIGHT = (0.4, 0.4, 0.2, 0.0, 0.0, 0.0)  # ~115 spikes per window: readout << window
+DENSE = (0.0, 0.1, 0.2, 0.4, 0.3, 0.0)  # ~2,600 spikes per window
+
+
+async def _counters(r) -> dict[str, int]:
+    return {n: await r.read(n) for n in ("CNT_EVENTS", "CNT_WINDOWS", "CNT_SPIKES_LAST",
+                                         "CNT_OVERRUN")}
+
+
+@pyuvm.test()
+class TopEndToEnd(P2mBaseTest):
+    """Program a chip from a ChipConfig, run windows of cfg.window_us (1 us ticks) with flags
+    from the reference model: scoreboards (spikes, masks, widths), samples on the window grid,
+    counters; then overruns (dense windows), STATUS.OVERRUN + irq, CNT_CLR; a CTRL.GRST
+    between windows (accepted) and one in a readout (refused)."""
+
+    async def body(self) -> None:
+        r, dut, env = self.regs, self.dut, self.env
+        cfg = random_config(self.seed, "cmos+x")
+        path = os.path.join(os.environ.get("P2M_BUILD_DIR", "."), "chip_config_top.json")
+        cfg.save(path)
+        await r.write("PROG_RST_WIDTH", 4)
+        await r.write("PROG_SET_WIDTH", 1)
+        await r.write("PROG_GAP", 1)
+        n = await program_chip(env, path)
+        bad = [k for k, v in expected_devices(cfg).items() if env.ana.device_code(*k) != v]
+        if bad:
+            raise AssertionError(f"{len(bad)} devices not at their configured code after "
+                                 f"programming {n} commands; first {bad[0]}")
+        # windows: TICK_DIV = 100 (1 us at 100 MHz), WINDOW_LEN = cfg.window_us ticks
+        tick_div, wlen = 100, cfg.window_us
+        wp = tick_div * wlen * CLK_PERIOD_PS
+        env.ana.model = FlagModel(np_rng("top_light"), LIGHT)
+        await env.configure(tick_div=tick_div, window_len=wlen, rst_width=16)
+        await r.write("IRQ_EN", 2)  # OVERRUN interrupt
+        item = await r.write("CTRL", 1)
+        # window 1 ends at the EN write's edge + TICK_DIV*WINDOW_LEN cycles, ana_sample is
+        # high from the next edge (REGISTERS.md v1.1, Timing)
+        await RisingEdge(dut.ana_sample)
+        want = item.t_ps + (tick_div * wlen + 1) * CLK_PERIOD_PS
+        if now_ps() != want:
+            raise AssertionError(f"first ana_sample at {now_ps() / 1000:.1f} ns, expected "
+                                 f"{want / 1000:.1f} ns (EN edge + TICK_DIV*WINDOW_LEN + 1 cycles)")
+        await env.wait_windows(7)
+        # a GRST inside a readout is refused; one between windows is accepted
+        await RisingEdge(dut.ana_sample)
+        await Timer(4 * CLK_PERIOD_NS, unit="ns")
+        await r.write("CTRL", regs.pack("CTRL", EN=1, GRST=1), expect_err=True)
+        await env.wait_readout_idle()
+        env.sb.expect_global(16)
+        await r.write("CTRL", regs.pack("CTRL", EN=1, GRST=1))
+        await env.wait_windows(3)
+        env.sb.collect()
+        samples = [w.t_sample for w in env.sb.windows]
+        off = [(t - samples[0]) % wp for t in samples]
+        if any(off):
+            raise AssertionError(f"samples off the {wp / 1000:.0f} ns window grid with light load: "
+                                 f"offsets {[o / 1000 for o in off if o][:5]} ns")
+        await r.write("CTRL", 0)
+        await env.wait_readout_idle()
+        if sig_int(dut.ana_ch_sel) != N_CH - 1:
+            raise AssertionError(f"ana_ch_sel = {sig_int(dut.ana_ch_sel)} after a readout, "
+                                 f"REGISTERS.md v1.1: it keeps N_CH-1")
+        st = env.sb.check(final=True)
+        c = await _counters(r)
+        want = {"CNT_EVENTS": env.aer_mon.n_events, "CNT_WINDOWS": st.windows,
+                "CNT_SPIKES_LAST": int(env.ana.flags.sum()), "CNT_OVERRUN": 0}
+        if c != want:
+            raise AssertionError(f"counters {c}, expected {want}")
+        if sig_int(dut.irq) != 0:
+            raise AssertionError("irq high without an overrun")
+        # overruns: a dense window (readout ~1.4 windows) then an empty one, repeated
+        dense = FlagModel(np_rng("top_dense"), DENSE)
+        k = 3
+        pats = []
+        for _ in range(k):
+            d = np.zeros((N_CH, N_NEUR), bool)
+            while d.sum() < 1000:
+                d |= dense.window()
+            idx = np.flatnonzero(d.ravel())
+            d.ravel()[idx[1000:]] = False  # exactly 1000 spikes: ~7,000 cycles of readout
+            pats += [d, np.zeros((N_CH, N_NEUR), bool)]
+        env.ana.queue.extend(pats)
+        env.aer.set_profile("none")
+        env.sb.collect()
+        n0 = len(env.sb.windows)
+        t_first = None
+        await r.write("CTRL", 1)
+        await RisingEdge(dut.ana_sample)
+        t_first = now_ps()
+        await env.wait_windows(2 * k - 1)
+        await r.write("CTRL", 0)
+        await env.wait_readout_idle()
+        st = env.sb.check(final=True)
+        samples = [w.t_sample for w in env.sb.windows[n0:]]
+        late = sum(1 for t in samples if (t - t_first) % (tick_div * wlen * CLK_PERIOD_PS))
+        c = await _counters(r)
+        if c["CNT_OVERRUN"] != late or late != k:
+            raise AssertionError(f"CNT_OVERRUN = {c['CNT_OVERRUN']}, late samples seen {late}, "
+                                 f"dense windows {k}")
+        status = await r.read("STATUS")
+        if not regs.reg("STATUS").field("OVERRUN").get(status) or sig_int(dut.irq) != 1:
+            raise AssertionError(f"STATUS = 0x{status:x}, irq = {sig_int(dut.irq)} after overruns")
+        await r.write("STATUS", regs.reg("STATUS").field("OVERRUN").mask)
+        await ClockCycles(dut.clk, 2)
+        if sig_int(dut.irq) != 0 or regs.reg("STATUS").field("OVERRUN").get(await r.read("STATUS")):
+            raise AssertionError("OVERRUN / irq not cleared by W1C")
+        if c["CNT_WINDOWS"] != st.windows or c["CNT_EVENTS"] != env.aer_mon.n_events:
+            raise AssertionError(f"counters {c} vs {st.windows} windows, "
+                                 f"{env.aer_mon.n_events} events")
+        await r.write("CTRL", regs.pack("CTRL", CNT_CLR=1))
+        c = await _counters(r)
+        if any(c.values()):
+            raise AssertionError(f"counters after CNT_CLR: {c}")
+        self.logger.info(f"end to end: {n} devices programmed, {st.windows} windows, "
+                         f"{st.spikes} spikes, {late} overruns, {st.global_resets} global resets")
+
+
+@pyuvm.test()
+class TopResetMidReadout(P2mBaseTest):
+    """rst_n asserted at random points of a readout (settle, AER handshake with ack high or
+    low, reset pulse): every output drops, the registers return to their reset values, the
+    power-up global reset runs, and after reconfiguration windows are read out correctly (the
+    cut window sent a prefix of its spikes, nothing after the reset)."""
+
+    async def body(self) -> None:
+        r, dut, env = self.regs, self.dut, self.env
+        rng = py_rng("rst_mid")
+        env.ana.model = FlagModel(np_rng("rst_mid_flags"), DENSE)
+        self.cov = DB.group("readout")
+        self.cov.point("rstn_cut_point", [("anywhere in the readout", 0),
+                                          ("in a channel reset pulse", 1),
+                                          ("while flags settle", 2), ("with aer_ack high", 3),
+                                          ("right after ana_sample", 4)])
+        for it in range(5):
+            await env.configure(tick_div=1, window_len=3_000, rst_width=6)
+            await r.write("CTRL", 1)
+            await RisingEdge(dut.ana_sample)
+            mode = it % 5
+            if mode == 0:  # anywhere in the readout
+                await Timer(rng.randint(1, 9_000) * CLK_PERIOD_NS + rng.randint(1, 9), unit="ns")
+            elif mode == 1:  # inside a channel reset pulse
+                await RisingEdge(dut.ana_rst)
+                await Timer(rng.randint(1, 5) * CLK_PERIOD_NS + 3, unit="ns")
+            elif mode == 2:  # while the flags settle after a channel change
+                for _ in range(rng.randint(1, 20)):
+                    await dut.ana_ch_sel.value_change
+                await Timer(CLK_PERIOD_NS + 2, unit="ns")
+            elif mode == 3:  # with aer_ack high (handshake half-way)
+                for _ in range(rng.randint(1, 50)):
+                    await RisingEdge(dut.aer_ack)
+                await Timer(1, unit="ns")
+            else:  # right after the sample strobe
+                await Timer(CLK_PERIOD_NS // 2 + 1, unit="ns")
+            state = (f"phase {sig_int(dut.phase)}, aer_req {sig_int(dut.aer_req)}, "
+                     f"aer_ack {sig_int(dut.aer_ack)}, ana_rst {sig_int(dut.ana_rst)}")
+            dut.rst_n.value = 0
+            await Timer(1, unit="ns")
+            outs = {n: sig_int(getattr(dut, n)) for n in OUTPUTS_LOW_IN_RESET}
+            if any(outs.values()):
+                bad = {k: v for k, v in outs.items() if v}
+                raise AssertionError(f"outputs not low during rst_n ({state}): {bad}")
+            self.cov.sample("rstn_cut_point", mode)
+            await ClockCycles(dut.clk, rng.randint(1, 4))
+            await FallingEdge(dut.clk)
+            dut.rst_n.value = 1
+            r.reset_mirror()
+            env.sb.expect_global(16)
+            self.logger.info(f"reset #{it} at {state}")
+            await ClockCycles(dut.clk, 20)
+            for reg in regs.REGS:
+                got = await r.read(reg.name)
+                if got != reg.reset:
+                    raise AssertionError(f"after rst_n mid-readout {reg.name} = 0x{got:x}, reset "
+                                         f"value 0x{reg.reset:x}")
+        # clean operation afterwards
+        env.ana.model = FlagModel(np_rng("rst_after"), LIGHT)
+        await env.configure(tick_div=1, window_len=3_000, rst_width=6)
+        await r.write("CTRL", 1)
+        await env.wait_windows(5)
+        await r.write("CTRL", 0)
+        await env.wait_readout_idle()
+        st = env.sb.check(final=True)
+        if st.aborted_windows != 5:
+            raise AssertionError(f"{st.aborted_windows} windows cut by rst_n, expected 5")
+
+
+@pyuvm.test()
+class TopResetMidProgram(P2mBaseTest):
+    """rst_n in the middle of a programming sequence: the sequence stops (prefix of its
+    pulses), PROG_BUSY is 0 after reset, and the next command programs correctly."""
+
+    async def body(self) -> None:
+        r, dut, env = self.regs, self.dut, self.env
+        await env.program(regs.TARGET_WEIGHT, 100, 200, wait=False)
+        await ClockCycles(dut.clk, 300)
+        await Timer(3, unit="ns")
+        env.prog_sb.cut(now_ps())
+        dut.rst_n.value = 0
+        await ClockCycles(dut.clk, 2)
+        await FallingEdge(dut.clk)
+        dut.rst_n.value = 1
+        r.reset_mirror()
+        env.sb.expect_global(16)
+        await ClockCycles(dut.clk, 20)
+        if await r.read("STATUS") != 0:
+            raise AssertionError("STATUS not 0 after rst_n during programming")
+        await r.write("IRQ_EN", 1)
+        await env.program(regs.TARGET_WEIGHT, 100, 9)
+        if env.ana.device_code(regs.TARGET_WEIGHT, 100) != 9:
+            raise AssertionError("device not reprogrammed after a reset mid-programming")
+
+
+@pyuvm.test()
+class TopProgramDuringReadout(P2mBaseTest):
+    """Programming runs beside the window timer and the readout (separate ports): random
+    programming commands while windows are read out under random backpressure; both
+    scoreboards must stay clean. CTRL.CNT_CLR in the middle of a readout: a clear wins over
+    events counted before it, the readout in progress still lands in CNT_SPIKES_LAST."""
+
+    async def body(self) -> None:
+        r, dut, env = self.regs, self.dut, self.env
+        rng = py_rng("prog_during")
+        env.ana.model = FlagModel(np_rng("prog_during_flags"), LIGHT)
+        # readouts (~3,000 cycles) longer than the windows: a readout always runs while the
+        # commands (~1,000 cycles each) program
+        await env.configure(tick_div=1, window_len=1_000, rst_width=5)
+        await r.write("PROG_RST_WIDTH", 6)
+        await r.write("PROG_SET_WIDTH", 20)
+        await r.write("PROG_GAP", 2)
+        await r.write("IRQ_EN", 1)
+        await r.write("CTRL", 1)
+        await RisingEdge(dut.ana_sample)
+        for _ in range(30):
+            t = rng.choice([regs.TARGET_WEIGHT, regs.TARGET_TH_TOP, regs.TARGET_TH_BOT])
+            i = rng.randrange(576 if t == regs.TARGET_WEIGHT else 32)
+            code = rng.randint(20, 63)
+            await env.program(t, i, code)
+            if env.ana.device_code(t, i) != code:
+                raise AssertionError(f"device ({t}, {i}) holds {env.ana.device_code(t, i)}, "
+                                     f"programmed {code} during readout")
+        # CNT_CLR in the middle of a readout
+        await RisingEdge(dut.ana_sample)
+        win = env.ana.window_index
+        await Timer(rng.randint(50, 1500) * CLK_PERIOD_NS, unit="ns")
+        item = await r.write("CTRL", regs.pack("CTRL", EN=1, CNT_CLR=1))
+        t_clr = item.t_ps
+        await r.write("CTRL", 0)
+        await env.wait_readout_idle()
+        st = env.sb.check(final=True)
+        env.sb.collect()
+        after = [e for e in env.sb.events if e.t_fall > t_clr]
+        samples_after = [w for w in env.sb.windows if w.t_sample > t_clr]
+        last = max(env.sb.windows, key=lambda w: w.t_sample)
+        c = await _counters(r)
+        want = {"CNT_EVENTS": len(after), "CNT_WINDOWS": len(samples_after),
+                "CNT_SPIKES_LAST": int(last.flags.sum()), "CNT_OVERRUN": c["CNT_OVERRUN"]}
+        if c != want:
+            raise AssertionError(f"after CNT_CLR at {t_clr / 1000:.1f} ns in window {win}: "
+                                 f"counters {c}, expected {want}")
+        self.logger.info(f"{env.prog_sb.check()} commands during {st.windows} windows")

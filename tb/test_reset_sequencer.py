@@ -1,0 +1,142 @@
+"""Reset sequencer of `p2m_top`: per-channel masked reset pulses and the global reset.
+
+Testpoints (tb/testplan.md): rst_width_exact, rst_mask_equals_spikes, rst_qualifiers_stable,
+rst_global, rst_global_refused_busy, rst_powerup_global.
+
+Run: ``make sim TEST=test_reset_sequencer``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyuvm
+from cocotb.triggers import ClockCycles, RisingEdge, Timer
+
+from tb import regs
+from tb.analog_agent import FlagModel
+from tb.common import CLK_PERIOD_NS, N_CH, N_NEUR, np_rng, py_rng, sig_int
+from tb.env import P2mBaseTest
+
+
+@pyuvm.test()
+class ResetWidthsAndMasks(P2mBaseTest):
+    """For RST_WIDTH in {0 (stores 1), 1, 2, 16, random up to 300}: random windows; every
+    channel with spikes gets exactly one pulse of exactly RST_WIDTH cycles, ana_rst_ch = the
+    channel, ana_rst_mask = its spikes, after its last AER event and before the next channel
+    (scoreboard), with ch/mask/all stable one cycle around the pulse (analog agent)."""
+
+    BACKPRESSURE = "light"
+
+    async def body(self) -> None:
+        rng = py_rng("widths")
+        self.env.ana.model = FlagModel(np_rng("rst_flags"),
+                                       weights=(0.5, 0.3, 0.15, 0.05, 0.0, 0.0))
+        widths = [0, 1, 2, 16, rng.randint(3, 40), rng.randint(100, 300)]
+        await self.env.configure(tick_div=1, window_len=6_000)
+        for w in widths:
+            await self.regs.write("RST_WIDTH", w)
+            await self.regs.write("CTRL", 1)
+            await self.env.wait_windows(3)
+            await self.regs.write("CTRL", 0)
+            await self.env.wait_readout_idle()
+            st = self.env.sb.check(final=True)
+            self.logger.info(f"RST_WIDTH={w}: {st.channel_resets} channel resets checked so far")
+        pulses = [p for p in self.env.ana.rst_pulses if not p.all]
+        seen = {p.width for p in pulses}
+        if not {1, 2, 16} <= seen:
+            raise AssertionError(f"pulse widths seen {sorted(seen)}, expected 1, 2 and 16 among them")
+
+
+@pyuvm.test()
+class GlobalReset(P2mBaseTest):
+    """CTRL.GRST when idle and between windows: one ana_rst pulse with ana_rst_all = 1 of
+    RST_WIDTH cycles, STATUS.GRST_BUSY and phase GRESET while it runs; refused with PSLVERR
+    (and no pulse) while a readout is busy; the power-up global reset after rst_n."""
+
+    async def body(self) -> None:
+        r, dut = self.regs, self.dut
+        gr = regs.pack("CTRL", GRST=1)
+        # the power-up one (registered by env.reset) was seen
+        glob = [p for p in self.env.ana.rst_pulses if p.all]
+        if len(glob) != 1 or glob[0].width != 16:
+            raise AssertionError(f"power-up global reset: {len(glob)} pulse(s) "
+                                 f"{[p.width for p in glob]}, expected one of 16 cycles")
+        # idle chip
+        for w in (5, 1, 33):
+            await r.write("RST_WIDTH", w)
+            self.env.sb.expect_global(w)
+            n = len(self.env.ana.rst_pulses)
+            await r.write("CTRL", gr)
+            st = await r.read("STATUS")
+            f = regs.reg("STATUS").field
+            if not f("GRST_BUSY").get(st) or f("PHASE").get(st) != regs.PHASE["GRESET"]:
+                if w > 3:
+                    raise AssertionError(f"STATUS = 0x{st:x} during a global reset: GRST_BUSY "
+                                         f"and PHASE = 5 expected")
+            for _ in range(w + 10):  # the pulse may be over already (short widths)
+                if len(self.env.ana.rst_pulses) > n:
+                    break
+                await ClockCycles(dut.clk, 1)
+            await ClockCycles(dut.clk, 3)
+            if await r.read("STATUS") != 0:
+                raise AssertionError("STATUS not 0 after the global reset")
+        # a GRST while a global reset runs queues one more
+        await r.write("RST_WIDTH", 40)
+        n = len(self.env.ana.rst_pulses)
+        self.env.sb.expect_global(40)
+        self.env.sb.expect_global(40)
+        await r.write("CTRL", gr)
+        await r.write("CTRL", gr)
+        await ClockCycles(dut.clk, 2 * 42 + 10)
+        if len(self.env.ana.rst_pulses) - n != 2:
+            raise AssertionError(f"two CTRL.GRST in a row gave {len(self.env.ana.rst_pulses) - n} "
+                                 f"global reset pulses, expected 2 (the second is queued)")
+        # between windows (EN = 1, integrating), and refused during a readout
+        await self.env.configure(tick_div=1, window_len=3_000, rst_width=8)
+        self.env.ana.model = FlagModel(np_rng("grst"), weights=(0.5, 0.3, 0.2, 0, 0, 0))
+        await r.write("CTRL", 1)
+        refused = accepted = 0
+        for _ in range(4):
+            await RisingEdge(dut.ana_sample)
+            await Timer(5 * CLK_PERIOD_NS, unit="ns")
+            # readout busy now: refused (the whole write, EN = 0 included), no pulse
+            await r.write("CTRL", gr, expect_err=True)
+            refused += 1
+            if await r.read("CTRL") != 1:
+                raise AssertionError("a refused CTRL write (GRST while busy) changed CTRL.EN")
+            await self.env.wait_readout_idle()
+            if sig_int(dut.phase) == regs.PHASE["INTEGRATE"]:
+                self.env.sb.expect_global(8)
+                await r.write("CTRL", gr | 1)
+                accepted += 1
+        await r.write("CTRL", 0)
+        await self.env.wait_readout_idle()
+        self.logger.info(f"GRST: {accepted} accepted between windows, {refused} refused in readout")
+        if not accepted:
+            raise AssertionError("no GRST was tried between windows")
+
+
+@pyuvm.test()
+class ResetMaskFullAndSparse(P2mBaseTest):
+    """Masks at the extremes: a full channel (all 256 bits), a single bit at each end, and
+    all 32 channels at once, with the minimum pulse width."""
+
+    BACKPRESSURE = "none"
+
+    async def body(self) -> None:
+        z = np.zeros((N_CH, N_NEUR), bool)
+        a = z.copy()
+        a[0, :] = True
+        b = z.copy()
+        b[31, 255] = True
+        b[1, 0] = True
+        c = np.ones((N_CH, N_NEUR), bool)
+        self.env.ana.queue.extend([a, b, c] + [z] * 8)  # empty windows after: late samples
+        await self.env.configure(tick_div=1, window_len=3_000, rst_width=1)
+        await self.regs.write("CTRL", 1)
+        await self.env.wait_windows(3)
+        await self.regs.write("CTRL", 0)
+        await self.env.wait_readout_idle(timeout_us=1e4)
+        st = self.env.sb.check(final=True)
+        if st.channel_resets != 1 + 2 + 32:
+            raise AssertionError(f"{st.channel_resets} channel resets, expected 35")

@@ -1,0 +1,112 @@
+"""Unit tests of the testbench helpers that run without a simulator (fast, not `sim`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analog_models.chip_config import ChipConfig
+from tb import regs
+from tb.common import addr_pack, addr_unpack, flags_to_int, int_to_flags
+from tb.coverage import Covergroup, burst_bins
+from tb.program_chip import chip_commands, expected_devices, random_config, weight_index
+from tb.run import TESTS, gtkw_text, normalize_test, read_files_f, replay_command
+from tb.scoreboard import expected_stream
+
+
+def test_register_map_matches_contract() -> None:
+    assert len(regs.REGS) == 18
+    assert regs.reg("ID").reset == 0x50324D01
+    assert [r.addr for r in regs.REGS] == list(range(0, 0x48, 4))
+    assert regs.pack("PROG_ADDR", INDEX=3, TARGET=2) == (2 << 12) | 3
+    with pytest.raises(ValueError, match="name"):
+        regs.reg("NOPE")
+    with pytest.raises(ValueError, match="INDEX"):
+        regs.pack("PROG_ADDR", INDEX=1024)
+
+
+@given(st.lists(st.booleans(), min_size=256, max_size=256))
+@settings(max_examples=50, deadline=None)
+def test_flag_packing_roundtrip(bits: list[bool]) -> None:
+    a = np.array(bits)
+    v = flags_to_int(a)
+    assert all(((v >> i) & 1) == b for i, b in enumerate(bits))
+    assert np.array_equal(int_to_flags(v), a)
+
+
+@given(st.integers(0, 31), st.integers(0, 15), st.integers(0, 15))
+def test_aer_address_packing(ch: int, y: int, x: int) -> None:
+    a = addr_pack(ch, y, x)
+    assert a < 2**13 and addr_unpack(a) == (ch, y, x)
+
+
+def test_expected_stream_order() -> None:
+    f = np.zeros((32, 256), bool)
+    f[2, [17, 3]] = True
+    f[0, 255] = True
+    s = expected_stream(f)
+    assert s == [("ev", 0, 15, 15), ("rst", 0, 1 << 255), ("ev", 2, 0, 3), ("ev", 2, 1, 1),
+                 ("rst", 2, (1 << 17) | (1 << 3))]
+
+
+def test_chip_commands_threshold_rule() -> None:
+    cfg = random_config(3, "cmos+x", zero_fraction=0.0)
+    cmds = chip_commands(cfg)
+    assert sum(1 for t, _, _ in cmds if t == regs.TARGET_WEIGHT) == 576
+    dev = expected_devices(cfg)
+    for c, code in enumerate(cfg.threshold_codes):
+        assert dev[(regs.TARGET_TH_TOP, c)] == code
+        assert dev[(regs.TARGET_TH_BOT, c)] == 2**cfg.threshold_bits - 1 - code
+    assert weight_index(31, 1, 2, 2) == 575
+    cmos = ChipConfig(weight_config="cmos")
+    assert all(t != regs.TARGET_WEIGHT for t, _, _ in chip_commands(cmos))
+    wide = ChipConfig(weight_config="mdwmtj", threshold_bits=9)
+    with pytest.raises(ValueError, match="threshold_bits"):
+        chip_commands(wide)
+
+
+def test_coverage_bins() -> None:
+    g = Covergroup("t")
+    g.point("burst", burst_bins())
+    for v in (0, 1, 5, 256, 999):
+        g.sample("burst", v)
+    cp = g.points["burst"]
+    assert cp.covered == 4 and cp.other == 1
+    assert 0 < g.percent < 100
+    assert "missing" in g.report()
+
+
+def test_runner_helpers(tmp_path) -> None:
+    assert normalize_test("tb/test_csr.py") == "test_csr"
+    assert normalize_test("tb.test_p2m_top") == "test_p2m_top"
+    with pytest.raises(ValueError, match="test"):
+        normalize_test("test_nothing")
+    assert "--seed 5" in replay_command("test_csr", 5)
+    assert set(TESTS) >= {"test_aer_readout", "test_reset_sequencer", "test_threshold_ctrl",
+                          "test_csr", "test_p2m_top"}
+    f = tmp_path / "files.f"
+    f.write_text("# comment\n\n")
+    with pytest.raises(FileNotFoundError, match="no source"):
+        read_files_f(f)
+    f.write_text("rtl/missing.v\n")
+    with pytest.raises(FileNotFoundError, match="missing.v"):
+        read_files_f(f)
+    text = gtkw_text(tmp_path / "x.fst", {"aer_req": ("p2m_top.aer_req", "wire"),
+                                          "tap_vpre": ("p2m_top.tap_vpre", "real")})
+    assert "-AER handshake" in text and "p2m_top.tap_vpre" in text
+    assert "@10420\np2m_top.tap_vpre" in text
+
+
+def test_pulse_qualifier_checks() -> None:
+    from tb.analog_agent import AnalogAgent, RstPulse
+    from tb.common import CLK_PERIOD_PS as P
+
+    p = RstPulse(t_rise=10 * P, t_fall=26 * P, width=16, ch=3, mask=5, all=False)
+    ok = [9 * P, 27 * P]
+    assert AnalogAgent._stability([p], ok, "q") == []
+    assert AnalogAgent._framing([p], ok, "q") == []
+    assert AnalogAgent._stability([p], [12 * P], "q")  # inside the pulse
+    assert AnalogAgent._stability([p], [26 * P], "q")  # at the fall: must hold one more cycle
+    assert AnalogAgent._framing([p], [30 * P], "q")  # neither setup nor return edge

@@ -22,7 +22,7 @@ help:
 	@echo "make setup            create $(VENV) (torch first), install the bench, check iverilog"
 	@echo "make demo             run the main job on the built-in default (writes to $(OUT)/)"
 	@echo "make test             the regression (pytest; cocotb sims included)"
-	@echo "make sim TEST=name    one cocotb testbench, e.g. TEST=test_aer_readout (WAVES=1 dumps FST)"
+	@echo "make sim TEST=name    one cocotb testbench, e.g. TEST=test_aer_readout (WAVES=1 dumps FST, SEED=n replays)"
 	@echo "make waves TEST=name  open the FST of a sim in GTKWave with its saved layout"
 	@echo "make lint             ruff, Verilator -Wall lint, Yosys synthesis cell counts"
 	@echo "make bench            speed benchmarks, ratios measured side by side"
@@ -44,7 +44,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 sim: setup
-	$(BIN)/python -m tb.run $(TEST)
+	$(BIN)/python -m tb.run $(TEST) $(if $(SEED),--seed $(SEED))
 
 waves: setup
 	$(BIN)/python -m tb.run --waves-only $(TEST)

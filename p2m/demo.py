@@ -10,7 +10,6 @@ Everything lands under ``out_dir``; nothing needs a download.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -45,12 +44,10 @@ def run_demo(out_dir: str | Path = "out", instances: int = 1000, seed: int = 0,
         from tb.run import run_test
 
         t0 = _step("3/3 RTL: p2m_top testbench under Icarus with waveforms")
-        res = run_test("test_p2m_top", seed=seed, waves=True)
-        sim_out = out / "sim"
-        sim_out.mkdir(exist_ok=True)
-        for f in res.get("artifacts", []):
-            shutil.copy2(f, sim_out / Path(f).name)
+        sim_out = (out / "sim").resolve()
+        res = run_test("test_p2m_top", seed=seed, waves=True, build_dir=sim_out)
         summary["sim"] = res
-        print(f"    done in {time.perf_counter() - t0:.1f} s -> {sim_out}")
+        print(f"    {res.tests} tests passed in {time.perf_counter() - t0:.1f} s -> {sim_out}")
+        print(f"    waves: gtkwave {res.fst} {sim_out / 'test_p2m_top.gtkw'}")
     print(f"\nDemo outputs in {out.resolve()}")
     return summary

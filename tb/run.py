@@ -16,15 +16,20 @@ that replays the run.
 
 Waves: ``--waves`` or ``WAVES=1`` builds with an FST dump (``sim_build/<test>/p2m_top.fst``,
 the ``real`` analog taps included) and writes a GTKWave save file beside it
-(``sim_build/<test>/<test>.gtkw``) with the signals grouped: handshake, addresses, phases,
-analog boundary, APB, and the analog taps drawn as analog traces. ``--waves-only`` opens that
-FST in GTKWave with that save file (or prints the command when there is no display).
+(``sim_build/<test>/<test>.gtkw``) with the signals grouped: clock and reset, AER handshake,
+AER address (with its channel/y/x fields), phases (``phase`` named through the translate
+filter ``<test>.phase.txt``), the analog taps drawn as analog step traces, accumulator reset,
+programming, APB. It opens on the first integration window's sample and readout (markers A
+and B on the first two ``ana_sample`` edges), or zoomed to fit a dump without samples.
+``--waves-only`` opens that FST in GTKWave with that save file (or prints the command when
+there is no display).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -260,31 +265,62 @@ def _fail_msg(test: str, seed: int, failed: int, n: int, bdir: Path,
 
 
 # ---------------------------------------------------------------- GTKWave save file
-# GTKWave trace flags (gtkwave analyzer.h): 0x8 binary, 0x2 hex, 0x4 decimal, 0x20 right
-# justify, 0x200 blank, 0x400 signed, 0x8000 analog step, 0x10000 analog interpolated,
-# 0x20000 analog blank stretch (the extra rows that make an analog trace taller),
-# 0x800000 group begin, 0x1000000 group end, 0x400000 closed group.
+# GTKWave trace flags (gtkwave analyzer.h, TraceEntFlagBits): 0x2 hex, 0x4 decimal, 0x8 binary,
+# 0x20 right justify, 0x200 blank, 0x400 signed, 0x2000 translate filter file, 0x8000 analog
+# step, 0x10000 analog interpolated, 0x20000 analog blank stretch (the extra rows that make an
+# analog trace taller), 0x40000 real, 0x80000 analog full scale (scaled over the whole dump,
+# not the visible window), 0x400000 closed group, 0x800000 group begin, 0x1000000 group end.
 _F_BIN, _F_HEX, _F_DEC = 0x28, 0x22, 0x24
-_F_ANALOG = 0x10000 | 0x400 | 0x20  # analog interpolated, signed, right-justified (@10420)
+_F_FTRANSLATED = 0x2000
+_F_REAL = 0x40000
+# Analog taps: step, full scale, real, right-justified (@c8020). The taps are written at each
+# ana_sample and hold until the next one, so steps draw them as they are (interpolation drew
+# ramps from one sample to the next, nearly flat in a one-window view, and hid the jump at
+# the sample); full scale keeps one vertical scale (the whole dump's min..max) while
+# scrolling instead of rescaling to the visible window.
+_F_ANALOG = 0x8000 | 0x80000 | _F_REAL | 0x20
 _F_STRETCH = 0x20000
 _F_GRP_BEGIN, _F_GRP_END, _F_BLANK = 0x800000, 0x1000000, 0x200
+#: Extra rows of height of each analog trace.
+ANALOG_ROWS = 3
+#: GTKWave window size of the layout (pixels) and the widths of its two left panes.
+_WIN_W, _WIN_H, _SST_W, _SIG_W = 1600, 1000, 180, 250
+#: Width of the waves pane at that window size (about 1050 px measured with GTKWave 3.3.118;
+#: a little less so that the span fits with other fonts).
+_WAVE_W = _WIN_W - _SST_W - _SIG_W - 160
+#: GTKWave's zoom is the time shown in this many pixels (2 ** -zoom, `pixelsperframe`).
+_ZOOM_PX = 200
+#: GTKWave trace colours of the analog taps (1 red, 2 orange, 3 yellow, 7 violet).
+TAP_COLORS = {"tap_dw_pos": 2, "tap_dw_neg": 7, "tap_vpre": 3, "tap_vth": 1}
+#: Names of the `phase` debug port values (rtl/REGISTERS.md), the translate filter's text.
+PHASE_NAMES = ("IDLE", "INTEGRATE", "SAMPLE", "READOUT", "RESET", "GRESET", "PROGRAM")
 
-#: Signal groups of the layout: (group, [(port/variable name, format)]).
+#: Signal groups of the layout: (group, [(port/variable name, format)]). Format "addr"
+#: splits the AER address into its {channel, y, x} fields below the hex bus; "phase" is
+#: decimal with the PHASE_NAMES translate filter.
 GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("clock and reset", (("clk", "bin"), ("rst_n", "bin"))),
     ("AER handshake", (("aer_req", "bin"), ("aer_ack", "bin"))),
-    ("AER address", (("aer_addr", "hex"),)),
-    ("phases", (("phase", "dec"), ("ana_sample", "bin"), ("ana_ch_sel", "dec"),
+    ("AER address", (("aer_addr", "addr"),)),
+    ("phases", (("phase", "phase"), ("ana_sample", "bin"), ("ana_ch_sel", "dec"),
                 ("ana_flags", "hex"), ("irq", "bin"))),
+    ("analog taps", (("tap_dw_pos", "analog"), ("tap_dw_neg", "analog"), ("tap_vpre", "analog"),
+                     ("tap_vth", "analog"))),
     ("accumulator reset", (("ana_rst", "bin"), ("ana_rst_all", "bin"), ("ana_rst_ch", "dec"),
                            ("ana_rst_mask", "hex"))),
     ("programming", (("ana_prog", "bin"), ("ana_prog_target", "dec"), ("ana_prog_index", "dec"),
                      ("ana_prog_dir", "bin"))),
     ("APB", (("psel", "bin"), ("penable", "bin"), ("pwrite", "bin"), ("paddr", "hex"),
              ("pwdata", "hex"), ("prdata", "hex"), ("pready", "bin"), ("pslverr", "bin"))),
-    ("analog taps", (("tap_dw_pos", "analog"), ("tap_dw_neg", "analog"), ("tap_vpre", "analog"),
-                     ("tap_vth", "analog"))),
 )
+
+
+def _fst2vcd(fst: Path) -> subprocess.Popen:
+    exe = shutil.which("fst2vcd")
+    if exe is None:
+        raise RuntimeError("fst2vcd (GTKWave) not found")
+    return subprocess.Popen([exe, str(fst)], stdout=subprocess.PIPE, text=True,
+                            stderr=subprocess.DEVNULL)
 
 
 def fst_vars(fst: Path) -> dict[str, tuple[str, str]]:
@@ -292,13 +328,23 @@ def fst_vars(fst: Path) -> dict[str, tuple[str, str]]:
 
     Reads the header that ``fst2vcd`` prints (stops at ``$enddefinitions``).
     """
-    exe = shutil.which("fst2vcd")
-    if exe is None:
-        raise RuntimeError("fst2vcd (GTKWave) not found")
+    return _fst_scan(fst, samples=0)[0]
+
+
+def fst_sample_times(fst: Path, n: int = 2) -> tuple[list[int], int]:
+    """The first ``n`` rising edges of ``p2m_top.ana_sample`` and the last time seen, in the
+    dump's time unit (the whole dump is read only when it has fewer than ``n`` samples)."""
+    _, rises, last = _fst_scan(fst, samples=n)
+    return rises, last
+
+
+def _fst_scan(fst: Path, samples: int) -> tuple[dict[str, tuple[str, str]], list[int], int]:
     out: dict[str, tuple[str, str]] = {}
     scope: list[str] = []
-    with subprocess.Popen([exe, str(fst)], stdout=subprocess.PIPE, text=True,
-                          stderr=subprocess.DEVNULL) as proc:
+    code = None
+    rises: list[int] = []
+    t = 0
+    with _fst2vcd(fst) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             tok = line.split()
@@ -312,35 +358,110 @@ def fst_vars(fst: Path) -> dict[str, tuple[str, str]]:
                 vtype, name = tok[1], tok[4]
                 rng = tok[5] if len(tok) > 6 and tok[5].startswith("[") else ""
                 out[name] = (f"{TOPLEVEL}.{name}{rng}", vtype)
+                if name == "ana_sample":
+                    code = tok[3]
             elif tok[0] == "$enddefinitions":
-                proc.kill()
+                if samples <= 0:
+                    proc.kill()
+                    break
+                sample_on = "1" + code if code else None
+                for line in proc.stdout:  # value changes
+                    if line[0] == "#":
+                        t = int(line[1:])
+                    elif line.rstrip("\n") == sample_on:
+                        rises.append(t)
+                        if len(rises) >= samples:
+                            proc.kill()
+                            break
                 break
-    return out
+    return out, rises, t
 
 
-def gtkw_text(fst: Path, variables: dict[str, tuple[str, str]]) -> str:
-    """The GTKWave save-file text for ``fst`` (signals missing from the dump are skipped)."""
-    lines = ["[*] P2M p2m_top layout, written by tb/run.py", f'[dumpfile] "{fst.resolve()}"',
-             "[timestart] 0", "[size] 1600 1000", "[pos] -1 -1", "[sst_width] 240",
-             "[signals_width] 260", "[sst_expanded] 1", "[sst_vpaned_height] 300"]
+def _zoom_line(span: int, marker: int = -1, named: tuple[int, ...] = ()) -> str:
+    """``*`` line: zoom (GTKWave: 2 ** -zoom time units per 200 pixels) that fits ``span`` in
+    the waves pane, the marker, then the 26 named markers A..Z (-1: unset)."""
+    zoom = -math.log2(max(span, 1) * _ZOOM_PX / _WAVE_W)
+    marks = list(named)[:26] + [-1] * (26 - len(named[:26]))
+    return f"*{zoom:.6f} {marker} " + " ".join(str(m) for m in marks)
+
+
+def _vector_fields(full: str, width: int, fields: tuple[tuple[str, int], ...]) -> list[str]:
+    """GTKWave combined vectors of bit fields of ``full`` (``(i)`` = i-th bit from the MSB)."""
+    base = full.split("[")[0]
+    lines, msb_pos = [], 0
+    for name, w in fields:
+        hi = width - 1 - msb_pos
+        bits = " ".join(f"({msb_pos + i}){full}" for i in range(w))
+        lines += [f"#{{{base}.{name}[{hi}:{hi - w + 1}]}} {bits}"]
+        msb_pos += w
+    return lines
+
+
+def _width(full: str) -> int:
+    m = re.search(r"\[(\d+):(\d+)\]$", full)
+    return abs(int(m.group(1)) - int(m.group(2))) + 1 if m else 1
+
+
+def gtkw_text(fst: Path, variables: dict[str, tuple[str, str]],
+              samples: list[int] | None = None, end: int | None = None,
+              phase_filter: Path | None = None) -> str:
+    """The GTKWave save-file text for ``fst`` (signals missing from the dump are skipped).
+
+    ``samples``: the first ``ana_sample`` rising edges (dump time unit); the view then opens
+    on the first window's sample and readout (from a little before the first edge to a little
+    after the second, marker and named marker A on the first, B on the second); without them
+    it opens zoomed to fit ``end`` (the last time of the dump). ``phase_filter``: a translate
+    filter file for ``phase`` (see write_gtkw).
+    """
+    lines = ["[*] P2M p2m_top layout, written by tb/run.py (python -m tb.run TEST --waves)",
+             f'[dumpfile] "{fst.resolve()}"']
+    if samples:
+        period = samples[1] - samples[0] if len(samples) > 1 else samples[0]
+        start = max(0, samples[0] - period // 20)
+        span = period + period // 5
+        lines += [f"[timestart] {start}", f"[size] {_WIN_W} {_WIN_H}", "[pos] -1 -1",
+                  _zoom_line(span, samples[0], tuple(samples[:2]))]
+    else:
+        lines += ["[timestart] 0", f"[size] {_WIN_W} {_WIN_H}", "[pos] -1 -1",
+                  _zoom_line(end or 1)]
+    lines += [f"[sst_width] {_SST_W}", f"[signals_width] {_SIG_W}", "[sst_expanded] 1",
+              "[sst_vpaned_height] 300"]
     for group, sigs in GROUPS:
-        present = [(variables[n][0], fmt, variables[n][1]) for n, fmt in sigs if n in variables]
+        present = [(n, variables[n][0], fmt, variables[n][1]) for n, fmt in sigs
+                   if n in variables]
         if not present:
             continue
         lines += [f"@{_F_GRP_BEGIN | _F_BLANK:x}", f"-{group}"]
-        for full, fmt, vtype in present:
+        for name, full, fmt, vtype in present:
             if fmt == "analog" or vtype == "real":
-                lines += [f"@{_F_ANALOG:x}", full, f"@{_F_STRETCH:x}"] + ["-"] * 4
+                color = TAP_COLORS.get(name)
+                lines += ([f"[color] {color}"] if color is not None else []) + [
+                    f"@{_F_ANALOG:x}", full, f"@{_F_STRETCH:x}"] + ["-"] * ANALOG_ROWS
+            elif fmt == "phase" and phase_filter is not None:
+                lines += [f"^1 {phase_filter.resolve()}", f"@{_F_DEC | _F_FTRANSLATED:x}", full]
+            elif fmt == "addr":
+                lines += [f"@{_F_HEX:x}", full]
+                aw = _width(full)
+                chw = _width(variables["ana_ch_sel"][0]) if "ana_ch_sel" in variables else 5
+                xw = _width(variables["probe_x"][0]) if "probe_x" in variables else (aw - chw) // 2
+                if 0 < chw < aw and 0 < xw < aw - chw:
+                    lines += [f"@{_F_DEC:x}"] + _vector_fields(
+                        full, aw, (("ch", chw), ("y", aw - chw - xw), ("x", xw)))
             else:
-                flag = {"bin": _F_BIN, "hex": _F_HEX, "dec": _F_DEC}[fmt]
+                flag = {"bin": _F_BIN, "hex": _F_HEX, "dec": _F_DEC, "phase": _F_DEC}[fmt]
                 lines += [f"@{flag:x}", full]
         lines += [f"@{_F_GRP_END | _F_BLANK:x}", f"-{group}"]
     return "\n".join(lines) + "\n"
 
 
 def write_gtkw(fst: Path, path: Path) -> Path:
-    """Write the grouped GTKWave save file for ``fst`` to ``path``."""
-    path.write_text(gtkw_text(fst, fst_vars(fst)))
+    """Write the grouped GTKWave save file for ``fst`` to ``path``, and beside it the
+    ``phase`` translate filter ``<stem>.phase.txt`` (value, name per line)."""
+    variables = fst_vars(fst)
+    samples, end = fst_sample_times(fst, 2)
+    filt = path.with_name(f"{path.stem}.phase.txt")
+    filt.write_text("".join(f"{i} {n}\n" for i, n in enumerate(PHASE_NAMES)))
+    path.write_text(gtkw_text(fst, variables, samples=samples, end=end, phase_filter=filt))
     return path
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,7 +16,18 @@ from tb import regs
 from tb.common import addr_pack, addr_unpack, flags_to_int, int_to_flags
 from tb.coverage import Covergroup, burst_bins
 from tb.program_chip import chip_commands, expected_devices, random_config, weight_index
-from tb.run import TESTS, gtkw_text, normalize_test, read_files_f, replay_command
+from tb.run import (
+    _WAVE_W,
+    _ZOOM_PX,
+    GROUPS,
+    PHASE_NAMES,
+    TESTS,
+    gtkw_text,
+    normalize_test,
+    read_files_f,
+    replay_command,
+    write_gtkw,
+)
 from tb.scoreboard import expected_stream
 
 
@@ -93,10 +108,49 @@ def test_runner_helpers(tmp_path) -> None:
     f.write_text("rtl/missing.v\n")
     with pytest.raises(FileNotFoundError, match="missing.v"):
         read_files_f(f)
-    text = gtkw_text(tmp_path / "x.fst", {"aer_req": ("p2m_top.aer_req", "wire"),
-                                          "tap_vpre": ("p2m_top.tap_vpre", "real")})
-    assert "-AER handshake" in text and "p2m_top.tap_vpre" in text
-    assert "@10420\np2m_top.tap_vpre" in text
+
+
+def test_gtkw_layout(tmp_path) -> None:
+    """The GTKWave save file: groups, radices, address fields, phase filter, analog taps,
+    markers and initial zoom (the layout was checked by eye in GTKWave 3.3.118)."""
+    names = {n for _, sigs in GROUPS for n, _ in sigs}
+    wide = {"aer_addr": 13, "ana_flags": 256, "ana_rst_mask": 256, "phase": 3, "ana_ch_sel": 5,
+            "ana_rst_ch": 5, "ana_prog_target": 2, "ana_prog_index": 10, "paddr": 12,
+            "pwdata": 32, "prdata": 32, "probe_x": 4}
+    variables = {n: (f"p2m_top.{n}" + (f"[{wide[n] - 1}:0]" if n in wide else ""),
+                     "real" if n.startswith("tap_") else "wire") for n in names | {"probe_x"}}
+    filt = tmp_path / "t.phase.txt"
+    text = gtkw_text(tmp_path / "x.fst", variables, samples=[300_000, 350_000],
+                     phase_filter=filt)
+    for group, _ in GROUPS:  # every group opened and closed, in GROUPS order
+        assert f"@800200\n-{group}\n" in text and f"@1000200\n-{group}\n" in text
+    order = [text.index(f"@800200\n-{g}\n") for g, _ in GROUPS]
+    assert order == sorted(order)
+    for tap in ("tap_dw_pos", "tap_dw_neg", "tap_vpre", "tap_vth"):  # analog step + real
+        m = re.search(rf"@([0-9a-f]+)\np2m_top\.{tap}\n@20000\n-\n-\n-\n", text)
+        assert m and int(m.group(1), 16) & 0x48000 == 0x48000, tap
+        assert not int(m.group(1), 16) & 0x10400  # neither interpolated nor signed
+    assert "@24\np2m_top.ana_ch_sel[4:0]\n" in text and "@22\np2m_top.aer_addr[12:0]\n" in text
+    assert f"^1 {filt.resolve()}\n@2024\np2m_top.phase[2:0]\n" in text
+    assert "#{p2m_top.aer_addr.ch[12:8]} (0)p2m_top.aer_addr[12:0] " in text
+    assert "#{p2m_top.aer_addr.x[3:0]} (9)p2m_top.aer_addr[12:0] " in text
+    zoom = re.search(r"^\*(-?[0-9.]+) (\d+) (\d+) (\d+)( -1){24}$", text, re.M)
+    assert zoom and zoom.group(2, 3, 4) == ("300000", "300000", "350000")
+    span = 2 ** -float(zoom.group(1)) / _ZOOM_PX * _WAVE_W  # the view: a window and a bit
+    assert 50_000 < span < 70_000 and "[timestart] 297500" in text
+    fit = gtkw_text(tmp_path / "x.fst", variables, end=2_000_000)  # no samples: zoom to fit
+    assert re.search(r"^\*-[0-9.]+ -1( -1){26}$", fit, re.M) and "^1" not in fit
+    if shutil.which("fst2vcd"):  # write_gtkw on a tiny dump: filter file and zoom to fit
+        vcd = tmp_path / "t.vcd"
+        vcd.write_text("$timescale 1ps $end\n$scope module p2m_top $end\n"
+                       "$var wire 3 ! phase [2:0] $end\n$upscope $end\n$enddefinitions $end\n"
+                       "#0\nb0 !\n#1000\nb1 !\n")
+        fst = tmp_path / "p2m_top.fst"
+        if subprocess.run(["vcd2fst", str(vcd), str(fst)], capture_output=True).returncode == 0:
+            gtkw = write_gtkw(fst, tmp_path / "t.gtkw")
+            assert (tmp_path / "t.phase.txt").read_text().splitlines() == [
+                f"{i} {n}" for i, n in enumerate(PHASE_NAMES)]
+            assert "p2m_top.phase[2:0]" in gtkw.read_text()
 
 
 def test_pulse_qualifier_checks() -> None:

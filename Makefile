@@ -8,6 +8,9 @@ BIN         := $(VENV)/bin
 # torch first, from a pinned spec: a bare `torch` requirement pulls a multi-GB CUDA build.
 # Any torch >= 2.6 works; override with `make setup TORCH_SPEC='torch==2.6.0'`.
 TORCH_SPEC  ?= torch==2.13.0
+# Optional wheel index for torch, e.g. https://download.pytorch.org/whl/cpu for the CPU-only
+# build on Linux (PyPI's Linux wheel is the CUDA one). Empty: pip's configured index.
+TORCH_INDEX_URL ?=
 STAMP       := $(VENV)/.p2m-setup-stamp
 TEST        ?= test_p2m_top
 OUT         ?= out
@@ -31,7 +34,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (need Python >= 3.10)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(BIN)/python -m pip install -q -e ".[test,lint]"
 	touch $@
 

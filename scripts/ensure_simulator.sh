@@ -23,6 +23,14 @@ MSG
     exit 1
   fi
 fi
+# gtkwave (and its fst2vcd) is optional: `make waves` needs it. Install it quietly when we can.
+if ! command -v gtkwave >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing gtkwave with apt-get (for make waves)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gtkwave >/dev/null 2>&1 \
+      || echo "[setup] note: gtkwave not installed (only needed for make waves)" >&2
+  fi
+fi
 ver=$(iverilog -V 2>/dev/null | head -n1 | sed -n 's/.*version \([0-9]*\)\..*/\1/p')
 if [ -n "$ver" ] && [ "$ver" -lt 11 ]; then
   echo "error: iverilog $ver found; cocotb 2.1 needs Icarus Verilog >= 11" >&2

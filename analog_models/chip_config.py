@@ -140,8 +140,13 @@ class ChipConfig:
             _check_int(name, getattr(self, name), lo, hi)
         _check_int("window_us", self.window_us, 1, 10**9)
         _check_int("variation_seed", self.variation_seed, 0, 2**63 - 1)
-        if not isinstance(self.device_preset, str) or not self.device_preset:
-            raise ChipConfigError(f"device_preset: must be a preset name, got {self.device_preset!r}")
+        # lazily: the preset registry is a sibling module that may grow imports of its own
+        from analog_models.presets import PRESETS
+
+        if not isinstance(self.device_preset, str) or self.device_preset not in PRESETS:
+            raise ChipConfigError(
+                f"device_preset: unknown preset {self.device_preset!r}, known: {sorted(PRESETS)}"
+            )
         _check_array("weight_sign", self.weight_sign, g.weight_shape, -1, 1)
         _check_array("weight_codes", self.weight_codes, g.weight_shape, 0, 2**self.weight_bits - 1)
         if self.weight_config == "cmos+x":
@@ -237,7 +242,15 @@ class ChipConfig:
     def load(cls, path: str | Path) -> ChipConfig:
         path = Path(path)
         try:
-            d = json.loads(path.read_text())
+            text = path.read_bytes().decode("utf-8")
+        except OSError as exc:  # missing file, a directory, no permission, ...
+            raise ChipConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ChipConfigError(
+                f"{path}: not a text (UTF-8) file: undecodable byte at offset {exc.start}"
+            ) from None
+        try:
+            d = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ChipConfigError(f"{path}: not valid JSON at byte {exc.pos}: {exc.msg}") from None
         try:

@@ -3,10 +3,17 @@
 * ``p2m events info PATH [--json]``: event count, sensor size, duration, first/last
   timestamps, ON fraction (and what the reader skipped or fixed);
 * ``p2m events show PATH -o frames.png [--frames T]``: T time-window count frames,
-  ON in red and OFF in blue;
+  ON in red and OFF in blue (``.png`` is appended to an ``-o`` without it);
 * ``p2m events default [--out DIR] [--n N] [--seed S] [--json]``: build (or load from
   the cache) the emulated digits dataset, print its statistics, and optionally write
   its first N samples as N-MNIST ``.bin`` files plus ``labels.txt``.
+
+``info`` and ``show`` take the reader's fix-up policies (default: every anomaly is an
+error): ``--sort`` (reorder events that go backwards in time), ``--time-tolerance-us N``
+(reorder backward steps up to N us only), ``--out-of-range {error,clip,drop}`` (events
+outside the sensor). What was fixed is counted in ``info.*``.
+Arguments are checked before any work; ``p2m.cli.main`` turns file-system errors into
+``p2m events: error: <path>: <reason>`` (exit status 2).
 """
 
 from __future__ import annotations
@@ -27,13 +34,16 @@ def register(subparsers) -> None:
     p.add_argument("path")
     p.add_argument("--format", default=None, help="force the format (default: detect)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    _add_policy_args(p)
     p.set_defaults(func=_info)
 
     p = sub.add_parser("show", help="render an event file as T count frames (PNG)")
     p.add_argument("path")
-    p.add_argument("-o", "--out", required=True, help="output PNG file")
+    p.add_argument("-o", "--out", required=True,
+                   help="output PNG file (.png is appended when the name lacks it)")
     p.add_argument("--frames", type=int, default=6, help="number of time windows T (default 6)")
     p.add_argument("--format", default=None)
+    _add_policy_args(p)
     p.set_defaults(func=_show)
 
     p = sub.add_parser("default", help="build/inspect the built-in emulated digits dataset")
@@ -46,10 +56,51 @@ def register(subparsers) -> None:
     ev.set_defaults(func=lambda args: (ev.print_help(), 2)[1])
 
 
-def _info(args) -> int:
-    from golden.events import read_events
+def _add_policy_args(p) -> None:
+    """The fix-up policies of :func:`golden.events.read_events` as flags."""
+    g = p.add_argument_group("fix-up policies (default: every anomaly is an error)")
+    g.add_argument("--sort", action="store_true",
+                   help="stable-sort events that go backwards in time (counted in "
+                        "info.sorted_moved_events)")
+    g.add_argument("--time-tolerance-us", type=int, default=0, metavar="N",
+                   help="reorder backward time steps of up to N us, error beyond "
+                        "(default 0)")
+    g.add_argument("--out-of-range", choices=("error", "clip", "drop"), default="error",
+                   help="events outside the sensor: error (default), clip to the edge, "
+                        "or drop them (counted in info.*_out_of_range)")
 
-    s = read_events(args.path, format=args.format).summary()
+
+#: Library-argument hints in :class:`golden.events.EventFormatError` messages and the
+#: flags that do the same here, applied in order (the later, shorter ones catch a
+#: reworded message).
+_FLAG_HINTS = (
+    ("out_of_range='clip' or 'drop'", "--out-of-range clip or drop"),
+    ("sort=True reorders", "--sort reorders; --time-tolerance-us N accepts steps up to N us"),
+    ("sort=True", "--sort"),
+    ("time_tolerance_us", "--time-tolerance-us"),
+)
+
+
+def _read(args):
+    """``read_events`` with the flags' policies; an error's fix-up hint names the flags."""
+    from golden.events import EventFormatError, read_events
+
+    if args.time_tolerance_us < 0:
+        raise ValueError(f"--time-tolerance-us must be >= 0, got {args.time_tolerance_us}")
+    try:
+        return read_events(args.path, format=args.format, sort=args.sort,
+                           out_of_range=args.out_of_range,
+                           time_tolerance_us=args.time_tolerance_us)
+    except EventFormatError as exc:
+        msg = str(exc)
+        for lib, flag in _FLAG_HINTS:
+            msg = msg.replace(lib, flag)
+        exc.args = (msg,)
+        raise
+
+
+def _info(args) -> int:
+    s = _read(args).summary()
     if args.json:
         print(json.dumps(s, indent=2))
         return 0
@@ -66,8 +117,18 @@ def _info(args) -> int:
     return 0
 
 
-def render_frames_png(events, sensor_size, T: int, out, title: str = "") -> None:
-    """Save T time-window count frames of ``events`` as one PNG row (ON red, OFF blue)."""
+def png_path(out):
+    """``out`` as a Path ending in ``.png`` (appended when missing, as matplotlib would)."""
+    from pathlib import Path
+
+    out = Path(out)
+    return out if out.suffix.lower() == ".png" else out.with_name(out.name + ".png")
+
+
+def render_frames_png(events, sensor_size, T: int, out, title: str = ""):
+    """Save T time-window count frames of ``events`` as one PNG row (ON red, OFF blue).
+
+    ``.png`` is appended to ``out`` when it lacks it; returns the path written."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -92,17 +153,29 @@ def render_frames_png(events, sensor_size, T: int, out, title: str = "") -> None
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    out = png_path(out)
+    try:
+        fig.savefig(out, dpi=100, format="png")
+    finally:
+        plt.close(fig)
+    return out
 
 
 def _show(args) -> int:
-    from golden.events import read_events
+    from pathlib import Path
 
-    s = read_events(args.path, format=args.format)
-    render_frames_png(s.events, s.sensor_size, args.frames, args.out,
-                      title=f"{args.path} ({len(s)} events, {s.duration_us / 1000:.1f} ms)")
-    print(f"wrote {args.out}")
+    if args.frames < 1:
+        raise ValueError(f"--frames must be >= 1, got {args.frames}")
+    out = png_path(args.out)
+    if out.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(out))
+    s = _read(args)
+    written = render_frames_png(
+        s.events, s.sensor_size, args.frames, out,
+        title=f"{args.path} ({len(s)} events, {s.duration_us / 1000:.1f} ms)")
+    if Path(args.out) != written:
+        print(f"note: -o {args.out} has no .png suffix; writing {written}")
+    print(f"wrote {written}")
     return 0
 
 
@@ -112,13 +185,22 @@ def _default(args) -> int:
     from golden.default_dataset import DefaultDigits, dataset_statistics
     from golden.events import write_nmnist_bin
 
+    # check the arguments before the (minutes-long, progress-bar) build
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    if args.n < 0:
+        raise ValueError(f"--n must be >= 0, got {args.n}")
+    out = None
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise FileExistsError(17, "exists and is not a directory", str(out))
     ds = DefaultDigits(seed=args.seed)
     stats = dataset_statistics([ds[i][0] for i in range(len(ds))])
     stats["cache"] = str(ds.cache_path)
-    if args.out:
-        if args.n < 0 or args.n > len(ds):
+    if out is not None:
+        if args.n > len(ds):
             raise ValueError(f"--n must be in [0, {len(ds)}], got {args.n}")
-        out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         lines = ["#sample #class"]
         for i in range(args.n):

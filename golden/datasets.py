@@ -8,7 +8,9 @@ frame folders (``frames_number_*``) are not read: frame the events with
 :mod:`golden.framing` instead.
 
 ``ds[i] -> (events, label)`` with events a structured array (x, y, t us, p 0/1) and
-``ds.sensor_size = (H, W)``. ``train_val_split(ds)`` is the paper's seeded 9:1
+``ds.sensor_size = (H, W)``. The fix-up policies of :func:`golden.events.read_events`
+(``sort``, ``out_of_range``, ``time_tolerance_us``; default: every anomaly is an error)
+are keyword arguments of each dataset class and apply to every file it reads. ``train_val_split(ds)`` is the paper's seeded 9:1
 train/validation split (stratified per class). None of this imports torchvision or
 spikingjelly.
 """
@@ -24,6 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from golden.events import EventStream, read_events, read_gesture_labels, split_by_labels
+
+#: The ``out_of_range`` policies of :func:`golden.events.read_events`.
+OUT_OF_RANGE_POLICIES = ("error", "clip", "drop")
 
 
 def _natural_key(name: str):
@@ -43,7 +48,9 @@ class EventDataset:
     """Base class: a list of :class:`Sample` plus a reader.
 
     Subclasses set ``sensor_size`` (H, W), ``classes`` and ``samples``, and
-    ``layout`` (which on-disk layout was found)."""
+    ``layout`` (which on-disk layout was found). ``read_kwargs`` are passed to every
+    :func:`golden.events.read_events` call (:meth:`_set_policy` fills in the fix-up
+    policies)."""
 
     sensor_size: tuple[int, int] = (0, 0)
     classes: tuple[str, ...] = ()
@@ -92,6 +99,25 @@ class EventDataset:
         sub.samples = [self.samples[int(i)] for i in indices]
         return sub
 
+    def _set_policy(self, sort: bool = False, out_of_range: str = "error",
+                    time_tolerance_us: int = 0, **extra) -> None:
+        """Check and store the :func:`golden.events.read_events` fix-up policies (plus
+        ``extra`` reader arguments) in this instance's ``read_kwargs``."""
+        if out_of_range not in OUT_OF_RANGE_POLICIES:
+            raise ValueError(f"out_of_range must be one of {OUT_OF_RANGE_POLICIES}, "
+                             f"got {out_of_range!r}")
+        if (not isinstance(time_tolerance_us, (int, np.integer))
+                or isinstance(time_tolerance_us, bool) or time_tolerance_us < 0):
+            raise ValueError(f"time_tolerance_us must be an integer >= 0, "
+                             f"got {time_tolerance_us!r}")
+        # only the policies that differ from read_events' defaults, so that the cache
+        # key of a default dataset stays what it was
+        policy = {"sort": bool(sort), "out_of_range": out_of_range,
+                  "time_tolerance_us": int(time_tolerance_us)}
+        defaults = {"sort": False, "out_of_range": "error", "time_tolerance_us": 0}
+        self.read_kwargs = {k: v for k, v in policy.items() if v != defaults[k]}
+        self.read_kwargs.update(extra)
+
     def _check_nonempty(self, root, what):
         if not self.samples:
             raise FileNotFoundError(f"no {what} samples found under {root} "
@@ -129,13 +155,17 @@ class NMNIST(EventDataset):
       * ``spikingjelly``: ``events_np/{train,test}/<digit>/*.npz`` or
         ``extract/{Train,Test}/<digit>/*.bin``;
       * ``nmnist-small``: ``train/<n>.bs2`` + ``train-labels.txt`` (train only).
-    The train/test split is the dataset's own (the Train and Test folders)."""
+    The train/test split is the dataset's own (the Train and Test folders).
+    ``sort``, ``out_of_range``, ``time_tolerance_us``: the fix-up policies of
+    :func:`golden.events.read_events`, applied to every sample."""
 
     sensor_size = (34, 34)
     classes = tuple(str(d) for d in range(10))
 
-    def __init__(self, root, train: bool = True):
+    def __init__(self, root, train: bool = True, *, sort: bool = False,
+                 out_of_range: str = "error", time_tolerance_us: int = 0):
         super().__init__()
+        self._set_policy(sort, out_of_range, time_tolerance_us)
         root = Path(root)
         part = "Train" if train else "Test"
         small_labels = root / "train-labels.txt"
@@ -211,13 +241,19 @@ class DVSGesture(EventDataset):
         is one sample, cut as ``start <= t < end`` (SpikingJelly's rule);
       * ``tonic``: ``DVSGesture/ibmGesture{Train,Test}/<user_light>/<label>.npy``
         ((N, 4) float ``[x, y, p, t_ms]``);
-      * ``spikingjelly``: ``events_np/{train,test}/<label>/*.npz``."""
+      * ``spikingjelly``: ``events_np/{train,test}/<label>/*.npz``.
+
+    ``sort``, ``out_of_range``, ``time_tolerance_us``: the fix-up policies of
+    :func:`golden.events.read_events`, applied to every file read (for the original
+    layout: to the whole recording, before it is cut into samples)."""
 
     sensor_size = (128, 128)
     classes = GESTURE_CLASSES
 
-    def __init__(self, root, train: bool = True):
+    def __init__(self, root, train: bool = True, *, sort: bool = False,
+                 out_of_range: str = "error", time_tolerance_us: int = 0):
         super().__init__()
+        self._set_policy(sort, out_of_range, time_tolerance_us)
         root = Path(root)
         self._cache_path = None
         self._cache_events = None
@@ -257,9 +293,10 @@ class DVSGesture(EventDataset):
     def read(self, i: int) -> EventStream:
         s = self.samples[i]
         if s.segment < 0:
-            return read_events(s.path, sensor_size=self.sensor_size)
+            return read_events(s.path, sensor_size=self.sensor_size, **self.read_kwargs)
         if self._cache_path != s.path:  # a recording holds ~10 samples: keep the last one
-            self._cache_events = read_events(s.path, sensor_size=self.sensor_size)
+            self._cache_events = read_events(s.path, sensor_size=self.sensor_size,
+                                             **self.read_kwargs)
             self._cache_path = s.path
         full = self._cache_events
         lab = Path(s.path[:-len(".aedat")] + "_labels.csv")
@@ -288,13 +325,19 @@ class CIFAR10DVS(EventDataset):
       * ``original``: ``<class>/cifar10_<class>_<i>.aedat`` (AEDAT 2.0), read with the
         SpikingJelly/tonic address map (``address_map='cifar10dvs'``);
       * ``tonic``: ``CIFAR10DVS/<class>/*.aedat4`` (tonic >= 1.2);
-      * ``spikingjelly``: ``events_np/<class>/*.npz``."""
+      * ``spikingjelly``: ``events_np/<class>/*.npz``.
+
+    ``sort``, ``out_of_range``, ``time_tolerance_us``: the fix-up policies of
+    :func:`golden.events.read_events`, applied to every sample."""
 
     sensor_size = (128, 128)
     classes = CIFAR10_CLASSES
 
-    def __init__(self, root, train: bool | None = True, train_ratio: float = 0.9):
+    def __init__(self, root, train: bool | None = True, train_ratio: float = 0.9, *,
+                 sort: bool = False, out_of_range: str = "error",
+                 time_tolerance_us: int = 0):
         super().__init__()
+        self._set_policy(sort, out_of_range, time_tolerance_us)
         root = Path(root)
         if not 0.0 < train_ratio < 1.0:
             raise ValueError(f"train_ratio must be in (0, 1), got {train_ratio!r}")
@@ -309,7 +352,7 @@ class CIFAR10DVS(EventDataset):
                     self.samples = s
                     break
         if self.layout == "original":
-            self.read_kwargs = {"address_map": "cifar10dvs"}
+            self.read_kwargs = {**self.read_kwargs, "address_map": "cifar10dvs"}
         self._check_nonempty(root, "CIFAR10-DVS")
         if train is not None:
             labels = self.labels

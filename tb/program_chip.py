@@ -14,6 +14,11 @@ Devices and codes (rtl/REGISTERS.md, PROG_* registers and ``ana_prog_*`` ports):
 
 Each device is one PROG_CMD: one reset pulse, then ``code`` set pulses (PROG_CODE is 8 bits,
 so codes up to 255 are accepted: weight_bits and threshold_bits must be <= 8).
+
+The configuration's geometry must be the RTL's (:data:`RTL_GEOMETRY`: 32 channels, 2
+polarities, 3x3 kernel, stride 2, 16x16 outputs); :func:`chip_commands` raises a
+``ValueError`` naming the first field that differs, and one naming the bit width that does
+not fit PROG_CODE.
 """
 
 from __future__ import annotations
@@ -23,9 +28,38 @@ from pathlib import Path
 import numpy as np
 
 from analog_models.chip_config import ChipConfig
+from tb.common import N_CH, OUT_H, OUT_W
 from tb.regs import TARGET_TH_BOT, TARGET_TH_TOP, TARGET_WEIGHT
 
 PROG_CODE_BITS = 8
+
+#: The geometry of the default ``p2m_top`` parameters (rtl/REGISTERS.md "Parameters",
+#: tb/common.py), as ``analog_models.chip_config.Geometry`` attributes. ``out_height`` and
+#: ``out_width`` follow from the sensor size, kernel and stride.
+RTL_GEOMETRY = {"channels": N_CH, "polarities": 2, "kernel": 3, "stride": 2,
+                "out_height": OUT_H, "out_width": OUT_W}
+
+
+def check_programmable(cfg: ChipConfig) -> None:
+    """Raise ``ValueError`` unless ``cfg`` fits the RTL: its geometry is
+    :data:`RTL_GEOMETRY` (the message names the field, the config's value and the RTL's)
+    and its codes fit PROG_CODE (weight_bits and threshold_bits <= 8)."""
+    g = cfg.geometry
+    for name, rtl in RTL_GEOMETRY.items():
+        v = int(getattr(g, name))
+        if v != rtl:
+            how = ""
+            if name in ("out_height", "out_width"):
+                how = (f" (from sensor {g.sensor_height}x{g.sensor_width}, kernel {g.kernel}, "
+                       f"stride {g.stride})")
+            raise ValueError(f"cfg.geometry.{name}: the config has {v}{how}, the RTL has {rtl}; "
+                             "this chip configuration cannot be programmed into p2m_top")
+    for name in ("weight_bits", "threshold_bits"):
+        bits = int(getattr(cfg, name))
+        if bits > PROG_CODE_BITS:
+            raise ValueError(f"cfg.{name}: {bits} bits (codes up to {2 ** bits - 1}) do not fit "
+                             f"PROG_CODE ({PROG_CODE_BITS} bits, codes up to "
+                             f"{2 ** PROG_CODE_BITS - 1})")
 
 
 def weight_index(c: int, p: int, ky: int, kx: int, polarities: int = 2, kernel: int = 3) -> int:
@@ -35,11 +69,11 @@ def weight_index(c: int, p: int, ky: int, kx: int, polarities: int = 2, kernel: 
 
 def chip_commands(cfg: ChipConfig) -> list[tuple[int, int, int]]:
     """The (target, index, code) programming commands of a chip configuration, in order:
-    weight cells by index, then for each channel the divider's top and bottom device."""
-    for name in ("weight_bits", "threshold_bits"):
-        if getattr(cfg, name) > PROG_CODE_BITS:
-            raise ValueError(f"cfg.{name}: {getattr(cfg, name)} bits do not fit PROG_CODE "
-                             f"({PROG_CODE_BITS} bits)")
+    weight cells by index, then for each channel the divider's top and bottom device.
+
+    Raises ``ValueError`` when ``cfg`` does not fit the RTL (see :func:`check_programmable`).
+    """
+    check_programmable(cfg)
     g = cfg.geometry
     cmds: list[tuple[int, int, int]] = []
     if cfg.weight_config in ("mdwmtj", "cmos+x"):

@@ -60,3 +60,43 @@ def test_code_out_of_range_names_index():
     cfg["weight_codes"][3][1][2][0] = 16
     with pytest.raises(ChipConfigError, match=r"weight_codes\[3, 1, 2, 0\]"):
         ChipConfig.from_dict(cfg)
+
+
+@pytest.mark.parametrize("kind,reason", [("dir", "cannot read: Is a directory"),
+                                         ("binary", "not a text (UTF-8) file"),
+                                         ("missing", "cannot read: No such file")])
+def test_unreadable_file_names_the_config(tmp_path, kind, reason):
+    if kind == "dir":
+        p = tmp_path / "cfgdir"
+        p.mkdir()
+    elif kind == "binary":
+        p = tmp_path / "chip.json"
+        p.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x01")
+    else:
+        p = tmp_path / "absent.json"
+    with pytest.raises(ChipConfigError) as exc:
+        ChipConfig.load(p)
+    assert str(exc.value).startswith(f"{p}: ") and reason in str(exc.value)
+
+
+def test_unknown_device_preset_fails_validation(tmp_path):
+    d = _random_config().to_dict()
+    d["device_preset"] = "nosuch"
+    p = tmp_path / "chip.json"
+    p.write_text(json.dumps(d))
+    with pytest.raises(ChipConfigError) as exc:
+        ChipConfig.load(p)
+    msg = str(exc.value)
+    assert msg.startswith(f"{p}: device_preset: ") and "'nosuch'" in msg
+    assert "paper2024" in msg and "high_tmr" in msg
+    with pytest.raises(ChipConfigError, match="device_preset"):
+        ChipConfig(device_preset="nosuch")
+    with pytest.raises(ChipConfigError, match="device_preset"):
+        ChipConfig(device_preset=3)
+
+
+def test_every_known_preset_validates():
+    from analog_models.presets import PRESETS
+
+    for name in PRESETS:
+        assert ChipConfig(device_preset=name).device_preset == name

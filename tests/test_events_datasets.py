@@ -148,3 +148,93 @@ def test_train_val_split_is_stratified_seeded_9_to_1():
     assert not np.array_equal(va, train_val_split(labels, 0.1, seed=4)[1])
     with pytest.raises(ValueError, match="val_fraction"):
         train_val_split(labels, 1.5)
+
+
+# --------------------------------------------------------------------------------------
+# the read_events fix-up policies reach every read of the dataset classes
+# --------------------------------------------------------------------------------------
+
+def _nmnist_raw(path, x, y, t, p):
+    """An N-MNIST .bin written byte by byte (the writer refuses what we want here)."""
+    rows = [bytes([xi, yi, (pi << 7) | (ti >> 16), (ti >> 8) & 0xFF, ti & 0xFF])
+            for xi, yi, ti, pi in zip(x, y, t, p, strict=True)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(rows))
+
+
+def test_nmnist_policies(tmp_path):
+    # one file that goes back in time by 700 us, one with an event at x = 40 > 33
+    _nmnist_raw(tmp_path / "Train" / "0" / "00001.bin", [1, 2, 3, 4], [1, 1, 1, 1],
+                [100, 1000, 300, 2000], [0, 1, 0, 1])
+    _nmnist_raw(tmp_path / "Train" / "1" / "00001.bin", [1, 40, 3], [1, 1, 1],
+                [100, 200, 300], [0, 1, 0])
+    strict = NMNIST(tmp_path)
+    with pytest.raises(E.EventFormatError, match=r"time goes backwards.*sort=True"):
+        strict[0]
+    with pytest.raises(E.EventFormatError, match="out_of_range='clip' or 'drop'"):
+        strict[1]
+    fixed = NMNIST(tmp_path, sort=True, out_of_range="drop")
+    ev, label = fixed[0]
+    assert label == 0 and ev["t"].tolist() == [100, 300, 1000, 2000]
+    assert fixed.read(0).info["sorted_moved_events"] == 2
+    assert fixed[1][0]["x"].tolist() == [1, 3]
+    assert fixed.read(1).info["dropped_out_of_range"] == 1
+    # a tolerance covers the 700 us step, not a smaller one
+    assert NMNIST(tmp_path, time_tolerance_us=700)[0][0]["t"].tolist() == [100, 300, 1000, 2000]
+    with pytest.raises(E.EventFormatError, match="tolerance of 699 us"):
+        NMNIST(tmp_path, time_tolerance_us=699)[0]
+    assert NMNIST(tmp_path, out_of_range="clip")[1][0]["x"].tolist() == [1, 33, 3]
+    # the policy is part of the cache identity; the default identity is unchanged
+    assert strict.read_kwargs == {}
+    assert fixed.cache_key() != strict.cache_key()
+    assert fixed.subset([0]).read_kwargs == fixed.read_kwargs
+
+
+@pytest.mark.parametrize("kwargs,match", [({"out_of_range": "ignore"}, "out_of_range"),
+                                          ({"time_tolerance_us": -1}, "time_tolerance_us"),
+                                          ({"time_tolerance_us": 1.5}, "time_tolerance_us")])
+def test_bad_policy_is_refused_at_construction(tmp_path, kwargs, match):
+    _nmnist_raw(tmp_path / "Train" / "0" / "00001.bin", [1], [1], [100], [0])
+    with pytest.raises(ValueError, match=match):
+        NMNIST(tmp_path, **kwargs)
+
+
+def test_gesture_raw_aedat_policies(tmp_path):
+    d = tmp_path / "DvsGesture"
+    d.mkdir()
+    rec = random_events(200, 128, 128, t_max=3_000_000, seed=9)
+    assert 10_000 < rec["t"][49] < 1_400_000
+    rec["t"][50] = rec["t"][49] - 5_000  # a backward step inside the first segment
+    E.write_aedat31(d / "user01_led.aedat", rec)
+    (d / "user01_led_labels.csv").write_text("class,startTime_usec,endTime_usec\n"
+                                             "3,0,1500000\n1,1500000,3000000\n")
+    (d / "trials_to_train.txt").write_text("user01_led.aedat\n")
+    with pytest.raises(E.EventFormatError, match="time goes backwards"):
+        DVSGesture(tmp_path)[0]
+    ds = DVSGesture(tmp_path, sort=True)
+    assert ds.layout == "original" and ds.read_kwargs == {"sort": True}
+    a, b = ds.read(0), ds.read(1)
+    assert a.info["sorted_moved_events"] > 0 and a.info["segment"] == 0
+    t = np.sort(rec["t"])
+    assert len(a) + len(b) == len(rec)
+    np.testing.assert_array_equal(a.events["t"], t[t < 1_500_000])
+    assert np.all(np.diff(b.events["t"]) >= 0)
+
+
+def test_cifar10dvs_policies_keep_the_address_map(tmp_path):
+    ev = random_events(30, 128, 128, seed=3)
+    f = tmp_path / "orig" / "airplane" / "cifar10_airplane_0.aedat"
+    f.parent.mkdir(parents=True)
+    E.write_aedat2(f, ev, address_map="cifar10dvs")
+    ds = CIFAR10DVS(tmp_path / "orig", train=None, sort=True)
+    assert ds.read_kwargs == {"sort": True, "address_map": "cifar10dvs"}
+    np.testing.assert_array_equal(ds[0][0], ev)
+    # SpikingJelly npz with an event outside the 128 x 128 sensor
+    bad = ev.copy()
+    bad["x"][4] = 200
+    _sj_npz(tmp_path / "sj" / "events_np" / "airplane" / "cifar10_airplane_0.npz", bad)
+    with pytest.raises(E.EventFormatError, match="outside the 128x128 sensor"):
+        CIFAR10DVS(tmp_path / "sj", train=None)[0]
+    dropped = CIFAR10DVS(tmp_path / "sj", train=None, out_of_range="drop")
+    assert len(dropped[0][0]) == len(ev) - 1
+    assert dropped.read(0).info["dropped_out_of_range"] == 1

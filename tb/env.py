@@ -32,7 +32,7 @@ from tb.analog_agent import AnalogAgent
 from tb.apb_agent import ApbAgent, RegBlock
 from tb.common import CLK_PERIOD_NS, init_inputs, start_clock, test_seed
 from tb.coverage import DB
-from tb.run import replay_command
+from tb.run import WAVES_REC, replay_command
 from tb.scoreboard import ProgCommand, ProgScoreboard, ReadoutScoreboard
 
 POWERUP_GRST_CYCLES = 19  # REGISTERS.md "Reset": the power-up global reset is over after 19
@@ -171,6 +171,7 @@ class P2mBaseTest(uvm_test):
         dut = self.dut
         init_inputs(dut)
         start_clock(dut, self.CLOCK_IMPL)
+        WAVES_REC.start(dut)  # waves on: first ana_sample edges for the GTKWave layout
         name = type(self).__name__
         replay = replay_command(os.environ.get("P2M_TEST", "<module>"), self.seed,
                                 testcase=name)
@@ -186,6 +187,7 @@ class P2mBaseTest(uvm_test):
         finally:
             self.logger.info("coverage (cumulative over this module):\n" + DB.report())
             DB.dump()
+            WAVES_REC.dump(dut)  # waves on: waves_info.json for tb.run.write_gtkw
             self.drop_objection()
 
     async def body(self) -> None:  # pragma: no cover - overridden

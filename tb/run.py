@@ -21,6 +21,11 @@ AER address (with its channel/y/x fields), phases (``phase`` named through the t
 filter ``<test>.phase.txt``), the analog taps drawn as analog step traces, accumulator reset,
 programming, APB. It opens on the first integration window's sample and readout (markers A
 and B on the first two ``ana_sample`` edges), or zoomed to fit a dump without samples.
+The layout needs no external tool: the testbench writes ``sim_build/<test>/waves_info.json``
+at the end of every test (the variables' widths and types read from the cocotb handles, the
+first ``ana_sample`` rising edges and the end time); without it (a module not built on
+``tb.env``) the variables come from ``fst2vcd`` when GTKWave's tools are installed, else from
+the static description of the ports (``static_vars``) with the end time from ``results.xml``.
 ``--waves-only`` opens that FST in GTKWave with that save file (or prints the command when
 there is no display).
 """
@@ -200,9 +205,13 @@ def run_test(name: str, seed: int | None = None, waves: bool = False,
     stamp.write_text(json.dumps(flags))
 
     env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-           "P2M_TEST": test, "P2M_BUILD_DIR": str(bdir), "P2M_SEED": str(seed)}
+           "P2M_TEST": test, "P2M_BUILD_DIR": str(bdir), "P2M_SEED": str(seed),
+           "P2M_WAVES": "1" if waves else ""}
     env.update({k: str(v) for k, v in (extra_env or {}).items()})
     results = bdir / "results.xml"
+    # outputs of an earlier run in this build dir must not leak into this one's
+    for stale in (bdir / f"coverage_{test}.json", bdir / WAVE_INFO):
+        stale.unlink(missing_ok=True)
     try:
         runner.test(test_module=f"tb.{test}", hdl_toplevel=TOPLEVEL, seed=seed, waves=waves,
                     build_dir=bdir, test_dir=bdir, results_xml=str(results.resolve()),
@@ -313,6 +322,155 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("APB", (("psel", "bin"), ("penable", "bin"), ("pwrite", "bin"), ("paddr", "hex"),
              ("pwdata", "hex"), ("prdata", "hex"), ("pready", "bin"), ("pslverr", "bin"))),
 )
+
+
+#: Written by the testbench in the build dir when waves are on (see WaveRecorder).
+WAVE_INFO = "waves_info.json"
+#: Time unit of the dump: Icarus dumps in the simulation precision (TIMESCALE[1]).
+_DUMP_UNIT_PS = {"1fs": 1e-3, "1ps": 1, "1ns": 1000, "1us": 10**6}[TIMESCALE[1]]
+#: Width of ana_prog_index (p2m_top parameter PROG_IDX_BITS; not in tb/common.py).
+PROG_IDX_BITS = 10
+
+
+def layout_names() -> tuple[str, ...]:
+    """The ``p2m_top`` variables the layout uses (GROUPS + ``probe_x`` for the x field)."""
+    return tuple(n for _, sigs in GROUPS for n, _ in sigs) + ("probe_x",)
+
+
+def _var(name: str, width: int | None, left: int | None = None,
+         right: int | None = None) -> tuple[str, str]:
+    """(full name as in the dump, vcd type): ``width`` None is a ``real``."""
+    if width is None:
+        return f"{TOPLEVEL}.{name}", "real"
+    if width == 1 and left is None:
+        return f"{TOPLEVEL}.{name}", "wire"
+    left = width - 1 if left is None else left
+    right = 0 if right is None else right
+    return f"{TOPLEVEL}.{name}[{left}:{right}]", "wire"
+
+
+def static_vars() -> dict[str, tuple[str, str]]:
+    """The layout's variables from a static description of ``p2m_top`` (ports and taps, the
+    widths of the default parameters: ``tb/common.py`` constants): {name: (full, type)}."""
+    from tb.common import CH_BITS, N_NEUR, X_BITS, Y_BITS
+
+    widths: dict[str, int | None] = {n: 1 for n in layout_names()}
+    widths.update({"aer_addr": CH_BITS + Y_BITS + X_BITS, "phase": 3, "ana_ch_sel": CH_BITS,
+                   "ana_flags": N_NEUR, "ana_rst_ch": CH_BITS, "ana_rst_mask": N_NEUR,
+                   "ana_prog_target": 2, "ana_prog_index": PROG_IDX_BITS, "paddr": 12,
+                   "pwdata": 32, "prdata": 32, "probe_x": X_BITS})
+    widths.update({n: None for n in TAP_COLORS})
+    return {n: _var(n, w) for n, w in widths.items()}
+
+
+def handle_vars(dut) -> dict[str, tuple[str, str]]:
+    """The layout's variables read from the cocotb handles of ``dut`` (inside a simulation):
+    ``real`` taps by type, vectors with their declared range; missing names are left out."""
+    from cocotb.handle import LogicObject, RealObject
+
+    out: dict[str, tuple[str, str]] = {}
+    for name in layout_names():
+        try:
+            h = getattr(dut, name)
+        except AttributeError:
+            continue
+        if isinstance(h, RealObject):
+            out[name] = _var(name, None)
+        elif isinstance(h, LogicObject):  # one bit
+            out[name] = _var(name, 1)
+        else:  # packed vector (Icarus: PackedObject / LogicArrayObject), declared range
+            rng = h.range
+            out[name] = _var(name, len(h), rng.left, rng.right)
+    return out
+
+
+class WaveRecorder:
+    """Inside the simulation, with waves on (``P2M_WAVES``, set by run_test): records the
+    first ``ana_sample`` rising edges and writes ``waves_info.json`` to ``P2M_BUILD_DIR`` at
+    the end of each test (variables from the handles, samples, end time; picoseconds), so
+    that the GTKWave layout needs no tool to read the FST. ``tb.env.P2mBaseTest`` calls
+    ``start`` at the start of every test and ``dump`` at its end."""
+
+    N_SAMPLES = 2
+
+    def __init__(self) -> None:
+        self.samples: list[int] = []
+        self._task = None
+
+    @staticmethod
+    def enabled() -> bool:
+        return _env_bool("P2M_WAVES") and bool(os.environ.get("P2M_BUILD_DIR"))
+
+    def start(self, dut) -> None:
+        """Watch ``ana_sample`` (cocotb ends the watcher with the test; the next test's
+        ``start`` resumes it while fewer than N_SAMPLES edges were seen)."""
+        if not (self.enabled() and len(self.samples) < self.N_SAMPLES
+                and hasattr(dut, "ana_sample")):
+            return
+        if self._task is not None and not self._task.done():
+            return
+        import cocotb
+
+        self._task = cocotb.start_soon(self._watch(dut))
+
+    async def _watch(self, dut) -> None:
+        from cocotb.triggers import RisingEdge
+
+        from tb.common import now_ps
+
+        while len(self.samples) < self.N_SAMPLES:
+            await RisingEdge(dut.ana_sample)
+            t = now_ps()
+            if t not in self.samples:
+                self.samples.append(t)
+
+    def dump(self, dut) -> Path | None:
+        if not self.enabled():
+            return None
+        from tb.common import now_ps
+
+        path = Path(os.environ["P2M_BUILD_DIR"]) / WAVE_INFO
+        info = {"unit": "ps", "vars": handle_vars(dut), "samples": self.samples,
+                "end": now_ps()}
+        path.write_text(json.dumps(info, indent=1) + "\n")
+        return path
+
+
+WAVES_REC = WaveRecorder()
+
+
+def load_wave_info(path: Path) -> tuple[dict[str, tuple[str, str]], list[int], int] | None:
+    """(variables, first ana_sample edges, end) from a ``waves_info.json``, times in the
+    dump's unit; None when the file is missing or unreadable."""
+    try:
+        info = json.loads(Path(path).read_text())
+        scale = {"ps": 1, "ns": 1000, "fs": 1e-3}[info.get("unit", "ps")] / _DUMP_UNIT_PS
+        variables = {k: (v[0], v[1]) for k, v in info["vars"].items()}
+        samples = [round(t * scale) for t in info.get("samples", [])]
+        return variables, samples, round(info.get("end", 0) * scale)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def results_end_time(results: Path) -> int | None:
+    """The simulation's end time (dump unit) from a cocotb ``results.xml`` (the latest
+    ``sim_time_stop`` of its test cases), None when unknown."""
+    import xml.etree.ElementTree as ET
+
+    unit_ps = {"fs": 1e-3, "ps": 1, "ns": 1000, "us": 10**6, "ms": 10**9}
+    try:
+        root = ET.parse(results).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    end = None
+    for tc in root.iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in tc.iter("property")}
+        try:
+            t = float(props["sim_time_stop"]) * unit_ps[props.get("sim_time_unit", "ns")]
+        except (KeyError, TypeError, ValueError):
+            continue
+        end = t if end is None else max(end, t)
+    return None if end is None else round(end / _DUMP_UNIT_PS)
 
 
 def _fst2vcd(fst: Path) -> subprocess.Popen:
@@ -454,14 +612,34 @@ def gtkw_text(fst: Path, variables: dict[str, tuple[str, str]],
     return "\n".join(lines) + "\n"
 
 
+def layout_source(fst: Path) -> tuple[str, dict[str, tuple[str, str]], list[int], int | None]:
+    """Where the layout's variables and times come from, in order: the testbench's
+    ``waves_info.json`` beside the FST; else ``fst2vcd`` (GTKWave) when installed; else the
+    static description of the ports with the end time from ``results.xml``. Returns
+    (source, variables, first ana_sample edges, end)."""
+    info = load_wave_info(fst.parent / WAVE_INFO)
+    if info is not None:
+        return WAVE_INFO, *info
+    if shutil.which("fst2vcd") is not None:
+        try:
+            variables = fst_vars(fst)
+            samples, end = fst_sample_times(fst, 2)
+            return "fst2vcd", variables, samples, end
+        except (OSError, RuntimeError):
+            pass
+    return "static", static_vars(), [], results_end_time(fst.parent / "results.xml")
+
+
 def write_gtkw(fst: Path, path: Path) -> Path:
     """Write the grouped GTKWave save file for ``fst`` to ``path``, and beside it the
-    ``phase`` translate filter ``<stem>.phase.txt`` (value, name per line)."""
-    variables = fst_vars(fst)
-    samples, end = fst_sample_times(fst, 2)
+    ``phase`` translate filter ``<stem>.phase.txt`` (value, name per line). Needs no external
+    tool (see layout_source)."""
+    source, variables, samples, end = layout_source(fst)
     filt = path.with_name(f"{path.stem}.phase.txt")
     filt.write_text("".join(f"{i} {n}\n" for i, n in enumerate(PHASE_NAMES)))
-    path.write_text(gtkw_text(fst, variables, samples=samples, end=end, phase_filter=filt))
+    text = gtkw_text(fst, variables, samples=samples, end=end, phase_filter=filt)
+    head, rest = text.split("\n", 1)
+    path.write_text(f"{head} [variables: {source}]\n{rest}")
     return path
 
 

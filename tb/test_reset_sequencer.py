@@ -20,7 +20,8 @@ from tb.env import P2mBaseTest
 
 @pyuvm.test()
 class ResetWidthsAndMasks(P2mBaseTest):
-    """For RST_WIDTH in {0 (stores 1), 1, 2, 16, random up to 300}: random windows; every
+    """For RST_WIDTH in {0 (stores 1), 1, 2, 16, random up to 300, 256 (the first width
+    that needs a 9th counter bit: coverage bin rst_width ">= 256")}: random windows; every
     channel with spikes gets exactly one pulse of exactly RST_WIDTH cycles, ana_rst_ch = the
     channel, ana_rst_mask = its spikes, after its last AER event and before the next channel
     (scoreboard), with ch/mask/all stable one cycle around the pulse (analog agent)."""
@@ -31,7 +32,7 @@ class ResetWidthsAndMasks(P2mBaseTest):
         rng = py_rng("widths")
         self.env.ana.model = FlagModel(np_rng("rst_flags"),
                                        weights=(0.5, 0.3, 0.15, 0.05, 0.0, 0.0))
-        widths = [0, 1, 2, 16, rng.randint(3, 40), rng.randint(100, 300)]
+        widths = [0, 1, 2, 16, rng.randint(3, 40), rng.randint(100, 300), 256]
         await self.env.configure(tick_div=1, window_len=6_000)
         for w in widths:
             await self.regs.write("RST_WIDTH", w)
@@ -43,8 +44,9 @@ class ResetWidthsAndMasks(P2mBaseTest):
             self.logger.info(f"RST_WIDTH={w}: {st.channel_resets} channel resets checked so far")
         pulses = [p for p in self.env.ana.rst_pulses if not p.all]
         seen = {p.width for p in pulses}
-        if not {1, 2, 16} <= seen:
-            raise AssertionError(f"pulse widths seen {sorted(seen)}, expected 1, 2 and 16 among them")
+        if not {1, 2, 16, 256} <= seen:
+            raise AssertionError(f"pulse widths seen {sorted(seen)}, expected 1, 2, 16 and 256 "
+                                 f"among them")
 
 
 @pyuvm.test()

@@ -37,7 +37,8 @@ def busy_cycles(code: int, rst_w: int, set_w: int, gap: int) -> int:
 @pyuvm.test()
 class ProgRandomCommands(P2mBaseTest):
     """Random targets, indices, codes (0 and 255 included) and widths/gaps (1 included):
-    exact pulse counts, widths, gaps, directions; PROG_BUSY length as documented."""
+    exact pulse counts, widths, gaps, directions; PROG_BUSY length as documented. Then one
+    directed command for every `target x code` coverage bin still empty (closure)."""
 
     async def body(self) -> None:
         rng = py_rng("prog")
@@ -68,6 +69,23 @@ class ProgRandomCommands(P2mBaseTest):
             if dev != code:
                 raise AssertionError(f"device (target {target}, index {index}) holds {dev} after "
                                      f"programming code {code}")
+        # coverage closure: one directed command for each (target, code class) of the
+        # `target x code` cross the random draw above left empty (deterministic per seed)
+        rep_code = {"0": 0, "1": 1, "2-14": 9, "15 (4-bit max)": 15, "16-62": 37,
+                    "63 (6-bit max)": 63, "64-254": 200, "255": 255}
+        tgt = {"weight": regs.TARGET_WEIGHT, "threshold top": regs.TARGET_TH_TOP,
+               "threshold bottom": regs.TARGET_TH_BOT}
+        cross = self.env.prog_sb.cov.crosses["target x code"]
+        holes = [k for k, v in cross.hits.items() if not v]
+        for j, (t_label, c_label) in enumerate(holes):
+            target, code = tgt[t_label], rep_code[c_label]
+            index = (7 * j) % 32
+            await self.env.program(target, index, code)
+            dev = self.env.ana.device_code(target, index)
+            if dev != code:
+                raise AssertionError(f"device (target {target}, index {index}) holds {dev} after "
+                                     f"programming code {code}")
+        self.logger.info(f"{len(holes)} directed commands for target x code holes")
         n = self.env.prog_sb.check()
         self.logger.info(f"{n} commands, {self.env.prog_sb.pulses_checked} pulses checked")
 

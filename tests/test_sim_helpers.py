@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -12,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analog_models.chip_config import ChipConfig
+from tb import coverage as tbcov
 from tb import regs
+from tb import run as tbrun
 from tb.common import addr_pack, addr_unpack, flags_to_int, int_to_flags
 from tb.coverage import Covergroup, burst_bins
 from tb.program_chip import chip_commands, expected_devices, random_config, weight_index
@@ -22,10 +25,13 @@ from tb.run import (
     GROUPS,
     PHASE_NAMES,
     TESTS,
+    WAVE_INFO,
     gtkw_text,
+    layout_names,
     normalize_test,
     read_files_f,
     replay_command,
+    static_vars,
     write_gtkw,
 )
 from tb.scoreboard import expected_stream
@@ -164,3 +170,154 @@ def test_pulse_qualifier_checks() -> None:
     assert AnalogAgent._stability([p], [12 * P], "q")  # inside the pulse
     assert AnalogAgent._stability([p], [26 * P], "q")  # at the fall: must hold one more cycle
     assert AnalogAgent._framing([p], [30 * P], "q")  # neither setup nor return edge
+
+
+def _no_fst2vcd(monkeypatch) -> None:
+    """Simulate a machine without GTKWave's fst2vcd."""
+    real = shutil.which
+    monkeypatch.setattr(tbrun.shutil, "which",
+                        lambda name, *a, **k: None if name == "fst2vcd" else real(name, *a, **k))
+
+
+def test_gtkw_without_fst2vcd(tmp_path, monkeypatch) -> None:
+    """Without fst2vcd the layout comes from the testbench's waves_info.json (variables,
+    first ana_sample edges, end), else from the static port description + results.xml."""
+    _no_fst2vcd(monkeypatch)
+    assert tbrun.shutil.which("fst2vcd") is None
+    fst = tmp_path / "p2m_top.fst"
+    fst.write_bytes(b"not read")  # no tool reads it on these paths
+    sv = static_vars()
+    assert set(sv) == set(layout_names())
+    assert sv["aer_addr"] == ("p2m_top.aer_addr[12:0]", "wire")
+    assert sv["ana_flags"] == ("p2m_top.ana_flags[255:0]", "wire")
+    assert sv["tap_vpre"] == ("p2m_top.tap_vpre", "real") and sv["clk"][0] == "p2m_top.clk"
+    # 1) the testbench's info file (times in ps = the dump unit)
+    (tmp_path / WAVE_INFO).write_text(json.dumps(
+        {"unit": "ps", "vars": sv, "samples": [300_000, 350_000], "end": 2_000_000}))
+    text = write_gtkw(fst, tmp_path / "t.gtkw").read_text()
+    assert "[variables: waves_info.json]" in text.splitlines()[0]
+    assert re.search(r"^\*-?[0-9.]+ 300000 300000 350000( -1){24}$", text, re.M)
+    for group, _ in GROUPS:
+        assert f"-{group}\n" in text
+    assert "p2m_top.tap_vth\n" in text and "#{p2m_top.aer_addr.y[7:4]}" in text
+    assert (tmp_path / "t.phase.txt").read_text().startswith("0 IDLE\n")
+    # the same layout as from the variables directly (what fst2vcd would give)
+    body = gtkw_text(fst, sv, samples=[300_000, 350_000], end=2_000_000,
+                     phase_filter=tmp_path / "t.phase.txt")
+    assert text.split("\n", 1)[1] == body.split("\n", 1)[1]
+    # 2) no info file: static description, zoom to fit the end time of results.xml
+    (tmp_path / WAVE_INFO).unlink()
+    (tmp_path / "results.xml").write_text(
+        '<testsuites><testsuite><testcase name="a"><properties>'
+        '<property name="sim_time_unit" value="ns" /><property name="sim_time_stop" '
+        'value="1500.5" /></properties></testcase><testcase name="b"><properties>'
+        '<property name="sim_time_unit" value="ns" /><property name="sim_time_stop" '
+        'value="2000.0" /></properties></testcase></testsuite></testsuites>')
+    text = write_gtkw(fst, tmp_path / "t.gtkw").read_text()
+    assert "[variables: static]" in text.splitlines()[0]
+    assert "p2m_top.phase[2:0]" in text and "p2m_top.tap_dw_pos" in text
+    fit = gtkw_text(fst, sv, end=2_000_000)
+    assert re.search(r"^\*[-0-9.]+ -1( -1){26}$", text, re.M)
+    assert [ln for ln in text.splitlines() if ln.startswith("*")] == [
+        ln for ln in fit.splitlines() if ln.startswith("*")]
+
+
+@pytest.mark.skipif(not (shutil.which("fst2vcd") and shutil.which("vcd2fst")),
+                    reason="GTKWave's fst2vcd/vcd2fst not installed (optional cross-check)")
+def test_gtkw_fst2vcd_cross_check(tmp_path) -> None:
+    """With fst2vcd: the variables and first ana_sample edges read from a real FST equal the
+    ones the testbench writes (waves_info.json), so both give the same layout."""
+    vcd = tmp_path / "t.vcd"
+    vcd.write_text("$timescale 1ps $end\n$scope module p2m_top $end\n"
+                   "$var wire 1 ! clk $end\n$var wire 1 # ana_sample $end\n"
+                   "$var wire 13 $ aer_addr [12:0] $end\n$var wire 4 % probe_x [3:0] $end\n"
+                   "$var real 64 & tap_vpre $end\n$upscope $end\n$enddefinitions $end\n"
+                   "#0\n0!\n0#\nb0 $\nb0 %\nr0 &\n#5000\n1#\n#6000\n0#\n#9000\n1#\n"
+                   "r0.5 &\n#12000\n0#\n")
+    fst = tmp_path / "p2m_top.fst"
+    assert subprocess.run(["vcd2fst", str(vcd), str(fst)], capture_output=True).returncode == 0
+    src, fvars, samples, end = tbrun.layout_source(fst)
+    assert src == "fst2vcd" and samples == [5000, 9000] and end == 9000
+    sv = static_vars()
+    assert {n: fvars[n] for n in fvars} == {n: sv[n] for n in fvars}
+    from_fst = write_gtkw(fst, tmp_path / "a.gtkw").read_text().split("\n", 1)[1]
+    (tmp_path / WAVE_INFO).write_text(json.dumps(
+        {"unit": "ps", "vars": {n: sv[n] for n in fvars}, "samples": [5000, 9000],
+         "end": 12000}))
+    from_json = write_gtkw(fst, tmp_path / "a.gtkw").read_text().split("\n", 1)[1]
+    assert from_fst == from_json
+
+
+def _dump(hits_target_code: dict[str, int], rst: dict[str, int]) -> dict:
+    g = Covergroup("programming")
+    g.point("target", [("weight", 0), ("threshold top", 1), ("threshold bottom", 2)])
+    g.point("code", [("0", 0), ("64-254", (64, 254)), ("255", 255)])
+    cr = g.cross("target x code", "target", "code")
+    for pt in g.points.values():  # the points themselves fully hit: holes only in the cross
+        pt.hits = dict.fromkeys(pt.hits, 1)
+    for label, n in hits_target_code.items():
+        t, c = label.split(" x ")
+        cr.hits[(t, c)] += n
+    a = Covergroup("analog")
+    cp = a.point("rst_width", [("1", 1), (">= 256", (256, 65535))])
+    for label, n in rst.items():
+        cp.hits[label] += n
+    return {"programming": g.to_dict(), "analog": a.to_dict()}
+
+
+def test_coverage_ignore_and_merge(tmp_path, capsys) -> None:
+    """Unreachable bins (IGNORE_BINS) are dropped; the merge sums hits over dumps and
+    reports per-covergroup percentages, the holes and the closure goal."""
+    g = Covergroup("programming")
+    g.point("target", [("weight", 0), ("threshold top", 1), ("threshold bottom", 2)])
+    g.point("code", [("0", 0), ("64-254", (64, 254)), ("255", 255)])
+    cr = g.cross("target x code", "target", "code")
+    assert ("threshold top", "255") not in cr.hits and ("weight", "255") in cr.hits
+    assert cr.total == 3 * 3 - 4 and "threshold bottom x 64-254" in cr.ignored
+    cr.sample(1, 255)  # an ignored bin: counted nowhere, no error
+    assert cr.covered == 0
+    d1 = _dump({"weight x 0": 2, "threshold top x 0": 1}, {"1": 3})
+    d2 = _dump({"weight x 0": 1, "weight x 255": 1}, {">= 256": 1})
+    # an old dump that still has an ignored bin: dropped by the merge too
+    d2["programming"]["points"]["target x code"]["hits"]["threshold top x 255"] = 4
+    m = tbcov.merge([d1, d2])
+    tc = m["programming"]["points"]["target x code"]
+    assert tc["hits"]["weight x 0"] == 3 and "threshold top x 255" not in tc["hits"]
+    assert tc["covered"] == 3 and tc["total"] == 5
+    assert m["analog"]["percent"] == 100.0
+    assert tbcov.holes(m) == ["programming.target x code: weight x 64-254",
+                              "programming.target x code: threshold bottom x 0"]
+    cov, tot = tbcov.totals(m)
+    assert (cov, tot) == (11, 13)
+    rep = tbcov.merged_report(m, ["a", "b"])
+    assert "covergroup programming: 81.8 % (9/11 bins)" in rep
+    assert "covergroup analog: 100.0 % (2/2 bins)" in rep
+    assert "missing: weight x 64-254, threshold bottom x 0" in rep
+    assert "total: 84.6 % (11/13 bins); closure goal 100 %: NOT met, 2 hole(s)" in rep
+    # the CLI: python -m tb.coverage merge FILES --json OUT --fail-under PCT
+    f1, f2 = tmp_path / "coverage_a.json", tmp_path / "coverage_b.json"
+    f1.write_text(json.dumps(d1))
+    f2.write_text(json.dumps(d2))
+    out = tmp_path / "merged.json"
+    assert tbcov.main(["merge", str(f1), str(f2), "--json", str(out)]) == 0
+    assert "closure goal 100 %: NOT met" in capsys.readouterr().out
+    assert json.loads(out.read_text()) == m
+    assert tbcov.main(["merge", str(f1), str(f2), "--fail-under", "80"]) == 0
+    assert tbcov.main(["merge", str(f1), str(f2), "--fail-under", "100"]) == 1
+    assert tbcov.main(["merge", str(tmp_path / "nope.json")]) == 2
+
+
+def test_coverage_session_report(tmp_path) -> None:
+    """The pytest hook's helper: only the regression modules' dumps written since the session
+    started are merged; None (hook prints nothing) when there is none."""
+    assert tbcov.session_report(tmp_path, TESTS) is None
+    (tmp_path / "test_csr").mkdir()
+    (tmp_path / "test_csr" / "coverage_test_csr.json").write_text(
+        json.dumps(_dump({"weight x 0": 1}, {"1": 1})))
+    (tmp_path / "bench_rtl_tb").mkdir()  # a benchmark's dump: not part of the regression
+    (tmp_path / "bench_rtl_tb" / "coverage_bench_rtl_tb.json").write_text("{}")
+    assert [p.name for p in tbcov.session_dumps(tmp_path, TESTS)] == ["coverage_test_csr.json"]
+    assert tbcov.session_dumps(tmp_path, TESTS, since=2**40) == []
+    rep = tbcov.session_report(tmp_path, TESTS)
+    assert rep is not None and "merged functional coverage of 1 dump(s)" in rep
+    assert "partial run: no dump from test_aer_readout" in rep

@@ -1,0 +1,40 @@
+"""Regression hook: after a pytest session that ran cocotb simulations (tests marked ``sim``),
+print the functional coverage merged over the dumps those runs wrote
+(``sim_build/<module>/coverage_<module>.json``) with per-covergroup percentages, the holes
+and the closure goal (``tb/coverage.py``, ``tb/testplan.md``). Nothing happens when no
+simulation ran. Under pytest-xdist the controller prints it (workers report to it).
+"""
+
+from __future__ import annotations
+
+import time
+
+_T0_KEY = "_p2m_session_t0"
+_SIM_KEY = "_p2m_sim_ran"
+
+
+def pytest_sessionstart(session) -> None:
+    setattr(session.config, _T0_KEY, time.time())
+
+
+def pytest_runtest_logreport(report) -> None:
+    # on the controller under xdist too: the workers' reports carry the markers as keywords
+    if report.when == "call" and not report.skipped and "sim" in report.keywords:
+        globals()[_SIM_KEY] = True
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """End of the session: the merged coverage report (only when a sim test ran here)."""
+    if hasattr(config, "workerinput") or not globals().get(_SIM_KEY):
+        return
+    from tb.coverage import session_report
+    from tb.run import REPO, TESTS
+
+    # a second of slack: file times may be coarser than time.time()
+    since = getattr(config, _T0_KEY, 0.0) - 1.0
+    text = session_report(REPO / "sim_build", TESTS, since)
+    if text is None:
+        return
+    terminalreporter.section("functional coverage (merged over this session's simulations)")
+    for line in text.splitlines():
+        terminalreporter.write_line(line)

@@ -323,7 +323,7 @@ class CIFAR10DVS(EventDataset):
 
     Layouts:
       * ``original``: ``<class>/cifar10_<class>_<i>.aedat`` (AEDAT 2.0), read with the
-        SpikingJelly/tonic address map (``address_map='cifar10dvs'``);
+        SpikingJelly address map (``address_map='cifar10dvs'``);
       * ``tonic``: ``CIFAR10DVS/<class>/*.aedat4`` (tonic >= 1.2);
       * ``spikingjelly``: ``events_np/<class>/*.npz``.
 

@@ -14,7 +14,7 @@ has the byte layouts and their sources):
            nmnist-small subset): 5-byte big-endian events, with the timestamp
            overflow marker events (y == 240: +2^13 us for all later events)
 ``aedat2`` AEDAT 2.0 (jAER, DVS128; CIFAR10-DVS raw): ``#!AER-DAT2.0`` header,
-           big-endian int32 address + int32 timestamp (us)
+           big-endian int32 address + int32 timestamp (us; 32-bit wraps unwrapped)
 ``aedat3`` AEDAT 3.1 (cAER; DVS128 Gesture raw): header, then packets with a
            28-byte header; polarity events of 8 bytes; 31-bit timestamp plus the
            packet's overflow counter
@@ -77,12 +77,21 @@ AEDAT4_COMPRESSION = {0: "none", 1: "lz4", 2: "lz4_high", 3: "zstd", 4: "zstd_hi
 #: AEDAT 2.0 / DVS128 address maps: how (x, y, p) are made from the raw address bits
 #: x_raw = (addr >> 1) & 0x7F, y_raw = (addr >> 8) & 0x7F, bit0 = addr & 1.
 #: 'jaer': jAER / dat2mat.m convention x = 127 - x_raw, y = y_raw, p = 1 - bit0.
-#: 'cifar10dvs': SpikingJelly's and tonic's CIFAR10-DVS convention
-#:   x = 127 - y_raw, y = 127 - x_raw, p = 1 - bit0 (upright images; see
-#:   spikingjelly/datasets/cifar10_dvs.py and jackd/events-tfds PR 1).
-#: 'raw': x = x_raw, y = y_raw, p = bit0.
+#: 'cifar10dvs': SpikingJelly's CIFAR10-DVS convention (``load_origin_data`` in
+#:   spikingjelly/datasets/cifar10_dvs.py, after jackd/events-tfds PR 1)
+#:   x = 127 - y_raw, y = 127 - x_raw, p = 1 - bit0 (upright images). tonic's
+#:   ``io.read_dvs_128`` differs: x = y_raw, y = x_raw, p = bit0 (no flips), and tonic's
+#:   CIFAR10DVS class reads its own .aedat4 re-encoding instead.
+#: 'raw': x = x_raw, y = y_raw, p = bit0 (the reading of iniVation's AEDAT 1.0 DVS128 bit
+#:   table, which says bit 0 = 1 is ON; jAER's extractor and libcaer say the opposite).
 AEDAT2_ADDRESS_MAPS = ("jaer", "cifar10dvs", "raw")
-AEDAT2_SPECIAL_BIT = 0x8000  # DVS128 external/special event flag
+#: DVS128 special-event flags, as jAER's ``DVS128.Extractor`` tests them:
+#: ``addr & (SYNC_EVENT_BITMASK | BasicEvent.SPECIAL_EVENT_BIT_MASK)`` = 0x8000 | 0x80000000.
+AEDAT2_SPECIAL_BIT = 0x8000  # external (sync) input event, bit 15
+AEDAT2_SPECIAL_MASK = AEDAT2_SPECIAL_BIT | 0x80000000  # + bit 31: jAER special event
+#: AEDAT 2.0 timestamps are 32-bit counters (read as their unsigned bit pattern, like
+#: SpikingJelly and tonic do); a backward jump of more than half the range is a wrap.
+AEDAT2_TS_RANGE = 1 << 32
 
 
 class EventFormatError(ValueError):
@@ -363,6 +372,32 @@ def _skip_header_lines(data: bytes, stop_line: bytes | None = None) -> int:
     return pos
 
 
+def _unwrap_ts32(t: np.ndarray) -> tuple[np.ndarray, int]:
+    """Unwrap a 32-bit timestamp counter (values 0 .. 2^32 - 1) into int64.
+
+    A step back by more than half the range (2^31 us) is a wrap: 2^32 is added to it and
+    every later timestamp. A step forward by more than half the range undoes an earlier
+    wrap (a late event from before it); with no wrap to undo it is left alone (a gap).
+    Returns the unwrapped timestamps and the net number of wraps."""
+    if t.size < 2:
+        return t, 0
+    d = np.diff(t)
+    half = AEDAT2_TS_RANGE >> 1
+    jumps = np.flatnonzero((d < -half) | (d > half))
+    if not jumps.size:
+        return t, 0
+    step = np.zeros(t.size, np.int64)
+    k = 0
+    for j in jumps:
+        if d[j] < 0:
+            step[j + 1] += 1
+            k += 1
+        elif k > 0:
+            step[j + 1] -= 1
+            k -= 1
+    return t + np.cumsum(step) * AEDAT2_TS_RANGE, k
+
+
 def _read_aedat2(path, data: bytes, sensor_size, address_map="jaer", **policy) -> EventStream:
     if address_map not in AEDAT2_ADDRESS_MAPS:
         raise ValueError(f"address_map must be one of {AEDAT2_ADDRESS_MAPS}, got {address_map!r}")
@@ -377,15 +412,16 @@ def _read_aedat2(path, data: bytes, sensor_size, address_map="jaer", **policy) -
             index=body // 8)
     raw = np.frombuffer(data[start:], dtype=">u4").reshape(-1, 2)
     addr = raw[:, 0].astype(np.int64)
-    t = raw[:, 1].astype(np.int64)
-    info = {"header_bytes": start}
-    special = (addr & AEDAT2_SPECIAL_BIT) != 0
-    high = np.flatnonzero((addr >> 16) != 0)
+    t, wraps = _unwrap_ts32(raw[:, 1].astype(np.int64))
+    info = {"header_bytes": start, "timestamp_wraps": wraps}
+    special = (addr & AEDAT2_SPECIAL_MASK) != 0
+    high = np.flatnonzero(~special & ((addr >> 16) != 0))
     if high.size:
-        # A DVS128 address uses bits 0..15; anything above is not a DVS128 event.
+        # A DVS128 event address uses bits 0..14 (bit 15 / bit 31: special, above);
+        # bits 16..30 set is not a DVS128 address.
         i = int(high[0])
         raise EventFormatError(path, f"address 0x{int(addr[i]):08x} is not a DVS128 "
-                               "address (bits above 15 set)", index=i, offset=start + 8 * i)
+                               "address (bits 16..30 set)", index=i, offset=start + 8 * i)
     idx = None
     if special.any():
         keep = ~special

@@ -156,15 +156,23 @@ class AccumulatorArray:
         """Reset the devices ``sel`` (bool mask) then apply ``codes`` set pulses to each."""
         dev.reset(sel)
         pulses[sel] = 0
-        dev_index = np.arange(sel.size, dtype=np.int64).reshape(sel.shape)
-        codes = np.where(sel, codes, 0)
-        for n in range(int(codes.max(initial=0))):
-            m = sel & (codes > n)
-            step = self._set_pulse_ticks(dev.params, target, dev_index[m], np.int64(n), bits)
-            t = dev.ticks.copy()
-            t[m] = np.minimum(t[m] + step, TRACK_TICKS)
-            dev.ticks = t
-            pulses[m] += 1
+        idx = np.flatnonzero(sel)
+        n = np.asarray(np.broadcast_to(codes, sel.shape)).reshape(-1)[idx].astype(np.int64)
+        keep = n > 0
+        idx, n = idx[keep], n[keep]
+        if idx.size == 0:
+            return
+        # all set pulses at once: pulse k of device i has jitter draw (target, i, k); after
+        # the reset the position is 0 and steps are >= 0, so clamping the sum once equals
+        # clamping after every pulse (bit for bit)
+        first = np.cumsum(n) - n
+        pulse_no = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(first, n)
+        step = self._set_pulse_ticks(dev.params, target, np.repeat(idx, n), pulse_no, bits)
+        total = np.add.reduceat(step, first)
+        t = dev.ticks.copy().reshape(-1)
+        t[idx] = np.minimum(t[idx] + total, TRACK_TICKS)
+        dev.ticks = t.reshape(sel.shape)
+        pulses[sel] = np.broadcast_to(codes, sel.shape)[sel]
 
     def program_from_config(self, config: ChipConfig) -> None:
         """Program every weight and threshold device from ``config``'s codes (reset, then
@@ -234,6 +242,29 @@ class AccumulatorArray:
         if not self._dirty.any():
             return
         m = self._dirty
+        current = self._cell_current(m)
+        pr = self.preset
+        dq = pr.accumulator.velocity(current) * pr.circuit.write_pulse_width
+        a = np.floor(np.minimum(dq / pr.accumulator.l_fl, 2.0) * float(1 << _A_SHIFT))
+        self._a[m] = a.astype(np.int64)
+        self._dirty[...] = False
+        amax = np.maximum(self._a, 1)
+        self._a_lim = TRACK_TICKS // amax
+        self._a_pos_cur = np.where(self._pos_mask, self._a, 0)
+        self._a_neg_cur = np.where(self._neg_mask, self._a, 0)
+        self._a_max = int(self._a.max(initial=0))
+        flat = self.neuron_shape + (self.P * self.K * self.K,)
+        self._a_pos_flat = np.ascontiguousarray(self._a_pos_cur.reshape(flat))
+        self._a_neg_flat = np.ascontiguousarray(self._a_neg_cur.reshape(flat))
+
+    def cell_currents(self) -> np.ndarray:
+        """Write current ``I_W`` (A) of every weight cell with its static variation and the
+        present weight-device state, ``(C, OH, OW, P, K, K)`` (cells with ``weight_sign == 0``
+        included: they drive no accumulator)."""
+        return self._cell_current(np.ones(self.cell_shape, bool)).reshape(self.cell_shape)
+
+    def _cell_current(self, m: np.ndarray) -> np.ndarray:
+        """Write currents (A) of the cells selected by the bool mask ``m`` (cell shape), 1-D."""
         cfg, pr = self.config, self.preset
         tp = pr.transistor
         wcodes = np.broadcast_to(np.asarray(cfg.weight_codes)[:, None, None], self.cell_shape)[m]
@@ -252,19 +283,7 @@ class AccumulatorArray:
             d = self.weight_dev.d[m]
             var.r_scale = self.weight_dev.r_scale[m]
             var.hm_scale = self.weight_dev.hm_scale[m]
-        current = self.cells.current(width, d, var)
-        dq = pr.accumulator.velocity(current) * pr.circuit.write_pulse_width
-        a = np.floor(np.minimum(dq / pr.accumulator.l_fl, 2.0) * float(1 << _A_SHIFT))
-        self._a[m] = a.astype(np.int64)
-        self._dirty[...] = False
-        amax = np.maximum(self._a, 1)
-        self._a_lim = TRACK_TICKS // amax
-        self._a_pos_cur = np.where(self._pos_mask, self._a, 0)
-        self._a_neg_cur = np.where(self._neg_mask, self._a, 0)
-        self._a_max = int(self._a.max(initial=0))
-        flat = self.neuron_shape + (self.P * self.K * self.K,)
-        self._a_pos_flat = np.ascontiguousarray(self._a_pos_cur.reshape(flat))
-        self._a_neg_flat = np.ascontiguousarray(self._a_neg_cur.reshape(flat))
+        return self.cells.current(width, d, var)
 
     @property
     def increments(self) -> np.ndarray:

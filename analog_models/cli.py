@@ -18,7 +18,7 @@ def _characterize(args: argparse.Namespace) -> int:
         dst = Path(__file__).parent / "data" / DEFAULT_FILE
         shutil.copyfile(Path(args.out) / "f1f2.json", dst)
         print(f"updated the package default {dst}")
-    failed = [r["quantity"] for r in doc["calibration"] if not r["ok"]]
+    failed = [r["quantity"] for r in doc["calibration"] if r["ok"] is False]
     if failed:
         print(f"note: outside the paper's band: {'; '.join(failed)}")
     return 0

@@ -76,44 +76,71 @@ def fig6(out: Path, f1: dict, f2: dict) -> list[Path]:
         ax.set_title(f"Fig. 6({tag}) {key}: worst {100 * r['worst_case']:.1f} %")
         ax.legend(loc="upper left", fontsize=7)
         paths.append(_save(fig, out / f"fig6{tag}_{key.replace('+', '_')}.png"))
-    fig, ax = plt.subplots(figsize=(4.2, 3.4))
+    fig, ax = plt.subplots(figsize=(4.6, 3.6))
     dd = (f2["d_pos"] - f2["d_neg"]).ravel()
     k = min(100, f2["v_norm"].shape[0])
+    # Monte Carlo with the 20 % R variation: light, behind (not what the title's % measures)
     ax.scatter(np.broadcast_to(dd, (k, dd.size)).ravel(), f2["v_norm"][:k].reshape(k, -1).ravel(),
-               s=1, alpha=0.1, rasterized=True, label="MC x (d_pos, d_neg)")
-    from analog_models.characterization import poly_eval_origin as pe
-
+               s=1, alpha=0.08, c="0.6", rasterized=True,
+               label=f"MC, 20 % R var. ({k} inst.; spread {100 * f2['worst_case_mc']:.0f} %)")
+    d = f2["d_diff"]
+    ax.fill_between(d, f2["nominal_lower"], f2["nominal_upper"], color="tab:blue", alpha=0.35,
+                    label="non-linearity band (nominal)")
+    ax.scatter(dd, f2["nominal"].ravel(), s=3, c="tab:blue", label="nominal combinations")
     xs = np.linspace(-1, 1, 201)
-    ax.plot(xs, pe(f2["f2_median"], xs), "k-", label="median")
-    ax.plot(xs, f2["f2_lower"][0] + pe(f2["f2_lower"][1:], xs), "r-", label="f2 lower bound")
+    ax.plot(xs, f2["f2_lower"][0] + poly_eval_origin(f2["f2_lower"][1:], xs), "r-",
+            label="f2: lower bound (fit)")
     ax.set_xlabel("d_NORM,DIFF")
     ax.set_ylabel("normalized V_ACT,PRE")
-    ax.set_title(f"Fig. 6(d): worst {100 * f2['worst_case']:.1f} %")
-    ax.legend(fontsize=7)
+    ax.set_title(f"Fig. 6(d): f2 non-linearity (nominal) {100 * f2['worst_case']:.1f} %",
+                 fontsize=9)
+    ax.legend(fontsize=6, loc="upper left")
     paths.append(_save(fig, out / "fig6d_preactivation.png"))
     return paths
 
 
 def fig4(out: Path, r: dict) -> list[Path]:
-    """Fig. 4(b) DW traces and (c) final V_pre vs V_th over the Monte Carlo runs."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.4, 3.4))
-    t = np.concatenate([[0.0], r["t"]]) * 1e3
-    for k in range(r["trace_pos"].shape[1]):
-        a1.step(t, r["trace_pos"][:, k], where="post", c="tab:red", alpha=0.6,
-                label="ACC_POS" if k == 0 else None)
-        a1.step(t, r["trace_neg"][:, k], where="post", c="tab:blue", alpha=0.6,
-                label="ACC_NEG" if k == 0 else None)
+    """Fig. 4(b) DW traces of a few runs and (c) final V_pre vs V_th over the Monte Carlo runs
+    (per-run threshold), with the margin histogram of both threshold choices."""
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(12.6, 3.6))
+    tr = r["traces"]
+    if tr is not None:
+        for k in range(len(tr["t"])):
+            t = np.concatenate([[0.0], tr["t"][k], [r["window_s"]]]) * 1e3
+            pos = np.concatenate([tr["pos"][k], tr["pos"][k][-1:]])
+            neg = np.concatenate([tr["neg"][k], tr["neg"][k][-1:]])
+            a1.step(t, pos, where="post", c="tab:red", alpha=0.6,
+                    label="ACC_POS" if k == 0 else None)
+            a1.step(t, neg, where="post", c="tab:blue", alpha=0.6,
+                    label="ACC_NEG" if k == 0 else None)
     a1.set_xlabel("time (ms)")
     a1.set_ylabel("d_NORM")
-    a1.set_title("Fig. 4(b): accumulator DWs")
+    a1.set_title(f"Fig. 4(b): DWs of {0 if tr is None else len(tr['t'])} runs", fontsize=9)
     a1.legend(fontsize=7)
-    a2.hist(r["v_pre"] * 1e3, bins=40, alpha=0.7, label="V_pre")
-    a2.hist(r["v_th"] * 1e3, bins=40, alpha=0.7, label="V_th")
-    a2.set_xlabel("voltage (mV)")
-    a2.set_ylabel("runs")
-    a2.set_title(f"Fig. 4(c): {r['v_pre'].size} runs, min margin "
-                 f"{1e3 * r['margin'].min():.1f} mV")
+    pr_ = r["per_run"]
+    v_th = (pr_["v_th"] + r["offset"]) * 1e3
+    spike = pr_["margin"] > 0
+    a2.scatter(v_th[spike], r["v_pre"][spike] * 1e3, s=3, c="tab:green", label="spike")
+    a2.scatter(v_th[~spike], r["v_pre"][~spike] * 1e3, s=3, c="tab:red", label="no spike")
+    lim = [min(v_th.min(), r["v_pre"].min() * 1e3), max(v_th.max(), r["v_pre"].max() * 1e3)]
+    a2.plot(lim, lim, "k:", lw=1, label="V_pre = V_th")
+    a2.set_xlabel("V_th + comparator offset (mV)")
+    a2.set_ylabel("final V_pre (mV)")
+    a2.set_title(f"Fig. 4(c): {r['n']} runs, V_th {r['th_offset_norm']:.2f} x (V_max - V_mid) "
+                 f"below nominal;\nspikes {100 * pr_['spike_fraction']:.1f} %", fontsize=8)
     a2.legend(fontsize=7)
+    fx = r["fixed"]
+    bins = np.linspace(min(pr_["margin"].min(), fx["margin"].min()) * 1e3,
+                       max(pr_["margin"].max(), fx["margin"].max()) * 1e3, 50)
+    a3.hist(pr_["margin"] * 1e3, bins=bins, alpha=0.6,
+            label=f"per-run V_th (mean {1e3 * pr_['margin'].mean():.1f} mV)")
+    a3.hist(fx["margin"] * 1e3, bins=bins, alpha=0.6,
+            label=f"fixed code {fx['threshold_code']} (= nominal {100 * fx['agree_fraction']:.0f} %)")
+    a3.axvline(0, c="k", lw=1)
+    a3.set_xlabel("sense margin V_pre - V_th - offset (mV)")
+    a3.set_ylabel("runs")
+    a3.set_title("sense margin", fontsize=9)
+    a3.legend(fontsize=7)
     return [_save(fig, out / "fig4_sense_margin.png")]
 
 

@@ -39,7 +39,7 @@ module p2m_readout_ctrl #(
     input  wire               sample_pend,   // a window has ended
     output wire               sample_ack,    // its sample is taken at this edge
     output wire               ctrl_busy,     // not free to take a sample now
-    output wire               active,        // needs the next (gated) clock edge
+    output wire               active,        // a register here changes at the next (gated) edge
     // global reset request (CTRL.GRST accepted); a power-up one is queued out of reset
     input  wire               grst_req,
     // status
@@ -133,7 +133,11 @@ module p2m_readout_ctrl #(
     assign ro_busy      = (state == S_SAMPLE) || (state == S_SETTLE) || (state == S_SEND) ||
                           (state == S_RESET) || sample_pend;
     assign grst_busy    = grst_pend || (state == S_GRESET);
-    assign active       = (state != S_IDLE) || grst_pend || readout_done;
+    // Clock gate: busy, except in S_SEND while the transmitter is in a handshake and the
+    // next address waits for it (no spike taken, channel not drained): then nothing here
+    // changes until the transmitter moves, which it does only on a gated edge.
+    wire   send_wait    = (state == S_SEND) && !spike_taken && !chan_drained;
+    assign active       = ((state != S_IDLE) && !send_wait) || grst_pend || readout_done;
 
     wire last_ch = (ana_ch_sel == LAST_CH);
 

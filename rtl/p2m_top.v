@@ -2,7 +2,8 @@
 // timing and cycle counts: docs/rtl.md).
 //
 //   APB3 <-> p2m_apb_csr (registers, status, counters, pslverr, irq)
-//   p2m_window_timer (clk)    : prescaler, window counter, sample request, overrun, gate flop
+//   p2m_window_timer (clk)    : prescaler, window counter, sample request, overrun, gate flop,
+//                               first flop of the aer_ack synchronizer
 //   p2m_clk_gate              : clk_act = clk | ~gate_q (CLK_GATE = 1) or clk
 //   p2m_readout_ctrl (clk_act): phases, ana_sample, ana_ch_sel, flag latch, priority encoder
 //   p2m_aer_tx       (clk_act): aer_req / aer_addr / aer_ack 4-phase handshake
@@ -77,7 +78,7 @@ module p2m_top #(
     // clocks: clk (free running: window timer, clock-gate enable) and clk_act (gated)
     wire                     clk_act, ro_active;
     // controller <-> AER transmitter
-    wire                     ev_valid, ev_ready, tx_idle;
+    wire                     ev_valid, ev_ready, tx_idle, tx_active, ack_meta;
     wire [AW-1:0]            ev_addr;
     // controller <-> reset sequencer
     wire                     rs_start_ch, rs_start_all, rs_done, rs_busy;
@@ -90,10 +91,12 @@ module p2m_top #(
                    prog_busy            ? 3'd6 :
                    en                   ? 3'd1 : 3'd0;
 
-    // The gated domain is not at rest: an APB transfer, a window end or overrun pulse from
-    // the timer, a readout/reset/programming sequence, an AER handshake not returned to zero.
-    // The timer registers it (gate_q) for the next rising edge.
-    wire gate_hold = psel || sample_pend || overrun || ro_active || rs_busy || prog_busy || !tx_idle;
+    // The gated domain is not at rest: an APB transfer, a sample the controller takes, an
+    // overrun pulse, a readout/reset/programming sequence that moves at the next edge, the
+    // AER transmitter about to move. A readout waiting for the AER receiver is at rest: the
+    // timer opens the gate again when aer_ack changes (aer_ack != ack_meta). The timer
+    // registers it (gate_q) for the next rising edge.
+    wire gate_hold = psel || sample_ack || overrun || ro_active || rs_busy || prog_busy || tx_active;
     wire gate_q;
 
     p2m_clk_gate #(
@@ -153,6 +156,8 @@ module p2m_top #(
         .ctrl_busy   (ctrl_busy),
         .sample_ack  (sample_ack),
         .gate_hold   (gate_hold),
+        .aer_ack     (aer_ack),
+        .ack_meta    (ack_meta),
         .sample_pend (sample_pend),
         .overrun     (overrun),
         .gate_q      (gate_q)
@@ -198,16 +203,17 @@ module p2m_top #(
     p2m_aer_tx #(
         .AW (AW)
     ) u_aer_tx (
-        .clk      (clk_act),
-        .rst_n    (rst_n),
-        .ev_valid (ev_valid),
-        .ev_addr  (ev_addr),
-        .ev_ready (ev_ready),
-        .tx_idle  (tx_idle),
-        .ev_sent  (ev_sent),
-        .aer_req  (aer_req),
-        .aer_addr (aer_addr),
-        .aer_ack  (aer_ack)
+        .clk       (clk_act),
+        .rst_n     (rst_n),
+        .ev_valid  (ev_valid),
+        .ev_addr   (ev_addr),
+        .ev_ready  (ev_ready),
+        .tx_idle   (tx_idle),
+        .ev_sent   (ev_sent),
+        .tx_active (tx_active),
+        .aer_req   (aer_req),
+        .aer_addr  (aer_addr),
+        .ack_meta  (ack_meta)
     );
 
     p2m_reset_seq #(

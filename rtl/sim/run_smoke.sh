@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick plain-Verilog smoke of the RTL (not in CI; ~1 minute): tb_smoke with random
 # backpressure, a fixed-latency dense readout, a mid-readout reset, the small geometry, and
-# the CLK_GATE = 1 vs 0 per-cycle port-trace comparison. Exit 1 on any failure.
+# the CLK_GATE = 1 vs 0 per-cycle port-trace comparisons (short random ack delays with a
+# mid-readout reset; long random ack delays at asynchronous offsets). Exit 1 on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -29,5 +30,15 @@ if cmp -s "$tmp/g.txt" "$tmp/ng.txt"; then
   echo "ok    CLK_GATE 1 vs 0: port traces identical over $(wc -l < "$tmp/g.txt") cycles"
 else
   echo "FAIL  CLK_GATE 1 vs 0: port traces differ"; fail=1
+fi
+# long AER backpressure with asynchronous ack offsets: the gate closes while waiting for ack
+lb=(+windows=6 +density=20 +maxdly=4 +longdly=300 +longpct=10 +jitter +seed=1)
+vvp -n "$tmp/smoke.vvp" "${lb[@]}" +trace="$tmp/lg.txt" > "$tmp/lg.log"
+vvp -n "$tmp/smoke_ng.vvp" "${lb[@]}" +trace="$tmp/lng.txt" > "$tmp/lng.log"
+if tail -1 "$tmp/lg.log" | grep -q '^PASS' && tail -1 "$tmp/lng.log" | grep -q '^PASS' &&
+   cmp -s "$tmp/lg.txt" "$tmp/lng.txt"; then
+  echo "ok    CLK_GATE 1 vs 0, long backpressure: port traces identical over $(wc -l < "$tmp/lg.txt") cycles ($(grep -o 'gated domain.*' "$tmp/lg.log"))"
+else
+  echo "FAIL  CLK_GATE 1 vs 0, long backpressure"; fail=1
 fi
 exit $fail

@@ -1,6 +1,7 @@
 // Plain-Verilog smoke bench of p2m_top (not in CI; the full verification is tb/ with cocotb).
 //   iverilog -g2005 -o /tmp/smoke.vvp -s tb_smoke $(grep -v '^#' rtl/files.f) rtl/sim/tb_smoke.v
 //   vvp /tmp/smoke.vvp [+seed=N] [+maxdly=N] [+windows=N] [+density=N]
+//       [+fixdly=L] [+longdly=N +longpct=P] [+jitter] [+midreset] [+trace=FILE]
 // Checks: ID/reset values, pslverr rules, power-up global reset length, the AER 4-phase
 // protocol on every transaction, no lost/duplicated/out-of-order spike over random flags
 // and random ack delays, per-channel reset masks, programming pulse counts and widths.
@@ -31,8 +32,10 @@ module tb_smoke;
     defparam dut.CLK_GATE = 0;   // -DNOGATE: the same checks without the clock gate
 `endif
     integer seed = 1, fixdly = -1, maxdly = 4, nwin = 20, density = 8, errors = 0;
-    integer cyc = 0;
+    integer longdly = 0, longpct = 0, jitter = 0;   // +longdly=N +longpct=P +jitter (see rx)
+    integer cyc = 0, nact = 0;
     always @(posedge clk) cyc = cyc + 1;
+    always @(posedge dut.clk_act) nact = nact + 1;   // edges the gated domain got
 
     // ------------------------------------------------------------ analog flag model
     reg [255:0] latched [0:31];   // comparator flags latched at ana_sample
@@ -51,22 +54,37 @@ module tb_smoke;
     end
 
     // ------------------------------------------------------------ AER receiver + monitor
-    integer d, nrx = 0, t_first = 0, t_last = 0;
+    // Delay of each half handshake, in clk cycles: +fixdly=L, else random 0..maxdly; with
+    // +longdly=N, longpct % of them are random 0..N instead (long backpressure). The ack
+    // changes 1 ns after a clk edge, or with +jitter 1..9 ns after it (asynchronous).
+    integer d, dj, nrx = 0, t_first = 0, t_last = 0;
+    task pick_dly;
+        begin
+            if (fixdly >= 0) d = fixdly;
+            else begin
+                d = (maxdly > 0) ? ({$random(seed)} % (maxdly + 1)) : 0;
+                if (longdly > 0) begin
+                    if ({$random(seed)} % 100 < longpct) d = {$random(seed)} % (longdly + 1);
+                end
+            end
+            dj = (jitter != 0) ? 1 + {$random(seed)} % 9 : 1;
+        end
+    endtask
     always begin : rx
         @(posedge aer_req);
         if (nrx == 0) t_first = cyc;
-        d = (fixdly >= 0) ? fixdly : (maxdly > 0) ? ({$random(seed)} % (maxdly + 1)) : 0;
+        pick_dly;
         repeat (d) @(posedge clk);
         if (aer_addr !== expq[exp_rd]) begin
             $display("ERROR t=%0t rx addr %h expected %h (#%0d)", $time, aer_addr, expq[exp_rd], exp_rd);
             errors = errors + 1;
         end
         exp_rd = exp_rd + 1; nrx = nrx + 1;
-        #1 aer_ack = 1;
+        #(dj) aer_ack = 1;
         @(negedge aer_req);
-        d = (fixdly >= 0) ? fixdly : (maxdly > 0) ? ({$random(seed)} % (maxdly + 1)) : 0;
+        pick_dly;
         repeat (d) @(posedge clk);
-        #1 aer_ack = 0;
+        #(dj) aer_ack = 0;
         t_last = cyc;
     end
     reg [12:0] addr_at_req;
@@ -149,6 +167,9 @@ module tb_smoke;
         if ($value$plusargs("fixdly=%d", fixdly)) ;
         if ($value$plusargs("windows=%d", nwin)) ;
         if ($value$plusargs("density=%d", density)) ;
+        if ($value$plusargs("longdly=%d", longdly)) ;
+        if ($value$plusargs("longpct=%d", longpct)) ;
+        if ($test$plusargs("jitter")) jitter = 1;
         if ($value$plusargs("trace=%s", tfname)) tf = $fopen(tfname, "w");
         if ($test$plusargs("waves")) begin $dumpfile("tb_smoke.vcd"); $dumpvars(0, tb_smoke); end
         for (c = 0; c < 32; c = c + 1) latched[c] = 0;
@@ -233,6 +254,7 @@ module tb_smoke;
         if (nrx > 1) $display("AER: %0d events, %.2f cycles/event incl. readout overheads (maxdly %0d)",
                               nrx, 1.0 * (t_last - t_first) / (nrx - 1), maxdly);
         $display("last readout: %0d cycles from the strobe to idle", ro_len);
+        $display("gated domain: %0d of %0d clk edges", nact, cyc);
         if (errors == 0) $display("PASS"); else $display("FAIL %0d errors", errors);
         $finish;
     end

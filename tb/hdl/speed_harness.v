@@ -3,6 +3,8 @@
 //   time vvp -n speed.vvp
 // EN=1: every flag set, windows of 2000 one-cycle ticks, an immediate AER receiver
 // (aer_ack follows aer_req one clock later); EN=0: the chip idles. N: simulated cycles.
+// -DLATE (with EN=1): a receiver that answers 100 cycles late (aer_ack rises 1003 ns after
+// aer_req rises, falls 7 ns after it falls): the AER stall load of tb/RTL_BUGS.md #2.
 `timescale 1ns/1ps
 module speed_harness;
   reg clk = 0, rst_n = 0;
@@ -20,7 +22,12 @@ module speed_harness;
               .pslverr(pslverr), .aer_req(aer_req), .aer_ack(aer_ack), .aer_addr(aer_addr),
               .ana_sample(ana_sample), .ana_ch_sel(ana_ch_sel), .ana_flags(ana_flags));
   always #5 clk = ~clk;
+`ifdef LATE
+  always @(posedge aer_req) #1003 aer_ack = 1;
+  always @(negedge aer_req) #7 aer_ack = 0;
+`else
   always @(posedge clk) aer_ack <= aer_req;
+`endif
   task wr(input [11:0] a, input [31:0] d);
     begin
       @(posedge clk); psel <= 1; pwrite <= 1; paddr <= a; pwdata <= d;

@@ -40,6 +40,12 @@ def broadcast(name: str, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         raise ValueError(f"{name}: shape {a.shape} does not match the array shape {shape}") from None
 
 
+def check_seed(seed) -> None:
+    """``ValueError`` unless ``seed`` is a non-negative integer (bool refused)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
+
+
 def as_int_array(name: str, value) -> np.ndarray:
     """``value`` as an int64 array (integers only); ``ValueError`` naming ``name``."""
     a = np.asarray(value)

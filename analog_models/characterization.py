@@ -42,8 +42,9 @@ from typing import Any
 
 import numpy as np
 
+from analog_models._checks import check_seed
 from analog_models.accumulator import AccumulatorArray
-from analog_models.chip_config import ChipConfig, Geometry
+from analog_models.chip_config import WEIGHT_CONFIGS, ChipConfig, Geometry
 from analog_models.presets import DevicePreset, get_preset
 from analog_models.readout import divider_voltage
 from analog_models.variation import (
@@ -52,7 +53,7 @@ from analog_models.variation import (
     transistor_mismatch,
     truncated_normal,
 )
-from analog_models.weight_cells import WEIGHT_CONFIGS, CellVariation, WeightCellModel
+from analog_models.weight_cells import CellVariation, WeightCellModel
 
 SCHEMA = "p2m-f1f2"
 VERSION = 2  # 2: strict JSON (null, no NaN), f2 MC statistics, per-run Fig. 4
@@ -559,8 +560,7 @@ def run_characterization(out_dir: str | Path, n_instances: int = 1000, seed: int
     if not isinstance(n_instances, (int, np.integer)) or isinstance(n_instances, bool) \
             or n_instances < 2:
         raise ValueError(f"n_instances: must be an integer >= 2, got {n_instances!r}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
+    check_seed(seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pr = get_preset(preset)

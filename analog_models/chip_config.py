@@ -27,7 +27,7 @@ A file that does not validate raises ``ChipConfigError`` naming the field.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -209,10 +209,7 @@ class ChipConfig:
             raise ChipConfigError(
                 f"version: this bench reads version {VERSION}, got {d.get('version')!r}"
             )
-        known = {"schema", "version", "geometry", "weight_config", "device_preset", "weight_bits",
-                 "transistor_bits", "threshold_bits", "weight_sign", "weight_codes",
-                 "transistor_codes", "threshold_codes", "window_us", "variation",
-                 "variation_seed", "meta"}
+        known = {"schema", "version"} | {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
             raise ChipConfigError(f"{unknown[0]}: unknown field")

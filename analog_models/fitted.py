@@ -85,9 +85,7 @@ class F1F2:
         median. ``mc=True`` (with ``lower``): the lower envelope over all Monte Carlo
         instances too (20 % R variation; a 3-sigma corner at every point, much more
         pessimistic than the paper's bound: use :meth:`f2_sigma` for variation instead)."""
-        d = np.asarray(d_diff, dtype=np.float64)
-        if np.any(~np.isfinite(d)) or np.any(np.abs(d) > 1):
-            raise ValueError("d_diff: must be finite and lie in [-1, 1]")
+        d = _d_diff(d_diff)
         f = self.doc["f2"]
         # piecewise-linear through the tabulated curve (exact at the grid, no overshoot);
         # the polynomial fits f2_lower / f2_median are in the JSON for reference
@@ -100,9 +98,7 @@ class F1F2:
     def f2_sigma(self, d_diff: np.ndarray) -> np.ndarray:
         """Std of normalized V_pre over combinations and Monte Carlo instances (20 % R
         variation of both accumulators) at ``d_diff``."""
-        d = np.asarray(d_diff, dtype=np.float64)
-        if np.any(~np.isfinite(d)) or np.any(np.abs(d) > 1):
-            raise ValueError("d_diff: must be finite and lie in [-1, 1]")
+        d = _d_diff(d_diff)
         f = self.doc["f2"]
         return np.interp(d, f["d_diff"], f["std_mc"])
 
@@ -117,6 +113,14 @@ class F1F2:
 
 class _NonStrictJSON(Exception):
     pass
+
+
+def _d_diff(d_diff) -> np.ndarray:
+    """``d_diff`` as a float array; ``ValueError`` unless finite and in [-1, 1]."""
+    d = np.asarray(d_diff, dtype=np.float64)
+    if np.any(~np.isfinite(d)) or np.any(np.abs(d) > 1):
+        raise ValueError("d_diff: must be finite and lie in [-1, 1]")
+    return d
 
 
 def _reject_constant(name: str) -> None:

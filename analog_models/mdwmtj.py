@@ -92,11 +92,7 @@ def resistance_at_current(p: MDWMTJParams, d: np.ndarray, current: np.ndarray,
     Fixed-point iteration from the zero-bias value; ``V = I R`` is monotone in ``I`` because
     ``R`` falls with ``V`` (the map converges in a few steps for |V| < v_half).
     """
-    m = wall_profile_mean(p, d)
-    r = _resistance_m(p, m, 0.0, r_scale)
-    for _ in range(iters):
-        r = _resistance_m(p, m, current * r, r_scale)
-    return r
+    return resistance_at_current_m(p, wall_profile_mean(p, d), current, r_scale, iters)
 
 
 def resistance_at_current_m(p: MDWMTJParams, m: np.ndarray, current: np.ndarray,

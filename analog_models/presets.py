@@ -23,6 +23,14 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 
+def _check_positive_fields(params) -> None:
+    """``ValueError`` naming ``<Class>.<field>`` unless every field is a finite number > 0."""
+    for f in fields(params):
+        v = getattr(params, f.name)
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ValueError(f"{type(params).__name__}.{f.name}: must be finite and > 0, got {v!r}")
+
+
 @dataclass(frozen=True)
 class MDWMTJParams:
     """One SOT-driven domain-wall MTJ (paper Fig. 1a).
@@ -57,10 +65,7 @@ class MDWMTJParams:
     # bound of a truncated Gaussian (paper Sec. 3.2/4: "20% resistance variations")
 
     def validate(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"MDWMTJParams.{f.name}: must be finite and > 0, got {v!r}")
+        _check_positive_fields(self)
         if self.dw_width >= self.l_fl / 4:
             raise ValueError(f"MDWMTJParams.dw_width: {self.dw_width} too wide for l_fl {self.l_fl}")
 
@@ -102,10 +107,7 @@ class TransistorParams:
     u_t: float = 0.02585  # V, thermal voltage kT/q at 300 K
 
     def validate(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"TransistorParams.{f.name}: must be finite and > 0, got {v!r}")
+        _check_positive_fields(self)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ import zlib
 import numpy as np
 from scipy.special import ndtri
 
+from analog_models._checks import check_seed
+
 #: Jitter factors are integers in units of 2**-JITTER_BITS (exact integer accumulation).
 JITTER_BITS = 16
 JITTER_ONE = 1 << JITTER_BITS
@@ -48,8 +50,7 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 def stream_key(seed: int, stream: str) -> np.uint64:
     """A 64-bit key for the named stream of ``seed`` (seed: int >= 0)."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
+    check_seed(seed)
     s = np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64)
     c = np.array([zlib.crc32(stream.encode())], dtype=np.uint64)
     return _splitmix64(_splitmix64(s) ^ c)[0]
@@ -91,8 +92,7 @@ def truncated_normal(rng: np.random.Generator, shape: tuple[int, ...],
 
 def stream_rng(seed: int, stream: str) -> np.random.Generator:
     """A numpy Generator for the named static stream of ``seed``."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
+    check_seed(seed)
     return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(stream.encode())]))
 
 

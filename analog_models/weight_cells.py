@@ -29,10 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analog_models.chip_config import WEIGHT_CONFIGS
 from analog_models.mdwmtj import resistance_at_current_m, wall_profile_mean
 from analog_models.presets import DevicePreset, TransistorParams
-
-WEIGHT_CONFIGS = ("cmos", "mdwmtj", "cmos+x")
 
 
 def ekv_current(tp: TransistorParams, width: np.ndarray, vg: float, vs: np.ndarray,

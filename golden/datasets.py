@@ -25,10 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.events import EventStream, read_events, read_gesture_labels, split_by_labels
-
-#: The ``out_of_range`` policies of :func:`golden.events.read_events`.
-OUT_OF_RANGE_POLICIES = ("error", "clip", "drop")
+from golden.events import (
+    DVS128_SENSOR,
+    NMNIST_SENSOR,
+    OUT_OF_RANGE_POLICIES,
+    EventStream,
+    read_events,
+    read_gesture_labels,
+    split_by_labels,
+)
 
 
 def _natural_key(name: str):
@@ -159,7 +164,7 @@ class NMNIST(EventDataset):
     ``sort``, ``out_of_range``, ``time_tolerance_us``: the fix-up policies of
     :func:`golden.events.read_events`, applied to every sample."""
 
-    sensor_size = (34, 34)
+    sensor_size = NMNIST_SENSOR
     classes = tuple(str(d) for d in range(10))
 
     def __init__(self, root, train: bool = True, *, sort: bool = False,
@@ -247,7 +252,7 @@ class DVSGesture(EventDataset):
     :func:`golden.events.read_events`, applied to every file read (for the original
     layout: to the whole recording, before it is cut into samples)."""
 
-    sensor_size = (128, 128)
+    sensor_size = DVS128_SENSOR
     classes = GESTURE_CLASSES
 
     def __init__(self, root, train: bool = True, *, sort: bool = False,
@@ -330,7 +335,7 @@ class CIFAR10DVS(EventDataset):
     ``sort``, ``out_of_range``, ``time_tolerance_us``: the fix-up policies of
     :func:`golden.events.read_events`, applied to every sample."""
 
-    sensor_size = (128, 128)
+    sensor_size = DVS128_SENSOR
     classes = CIFAR10_CLASSES
 
     def __init__(self, root, train: bool | None = True, train_ratio: float = 0.9, *,

@@ -45,10 +45,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from golden.datasets import EventDataset, Sample, train_val_split
-from golden.events import EVENT_DTYPE, EventStream, make_events
+from golden.events import EVENT_DTYPE, NMNIST_SENSOR, EventStream, make_events
 from golden.framing import cache_dir
 
-SENSOR_SIZE = (34, 34)  # N-MNIST sensor, pixels (Orchard et al. 2015)
+SENSOR_SIZE = NMNIST_SENSOR  # the N-MNIST sensor, pixels (H, W)
 _GEN_VERSION = 1
 
 

@@ -52,6 +52,9 @@ EVENT_DTYPE = np.dtype([("x", "<u2"), ("y", "<u2"), ("t", "<i8"), ("p", "u1")])
 
 FORMATS = ("nmnist", "aedat2", "aedat3", "aedat4", "npy", "npz")
 
+#: The ``out_of_range`` policies of :func:`read_events`.
+OUT_OF_RANGE_POLICIES = ("error", "clip", "drop")
+
 #: N-MNIST sensor (ATIS crop), pixels (H, W). Orchard et al. 2015, Front. Neurosci. 9:437.
 NMNIST_SENSOR = (34, 34)
 #: DVS128 sensor (H, W): CIFAR10-DVS (Li et al. 2017) and DVS128 Gesture (Amir et al. 2017).
@@ -219,7 +222,7 @@ def _finalize(path, fmt, x, y, t, p, sensor_size, info, *, sort, out_of_range,
     H, W = int(sensor_size[0]), int(sensor_size[1])
     if H <= 0 or W <= 0:
         raise EventFormatError(path, f"sensor size must be positive, got {(H, W)}")
-    if out_of_range not in ("error", "clip", "drop"):
+    if out_of_range not in OUT_OF_RANGE_POLICIES:
         raise ValueError(f"out_of_range must be 'error', 'clip' or 'drop', got {out_of_range!r}")
     if time_tolerance_us < 0:
         raise ValueError(f"time_tolerance_us must be >= 0, got {time_tolerance_us!r}")
@@ -1022,8 +1025,7 @@ def write_events(path, events, sensor_size, format: str | None = None) -> None:
     .npz, .npy, .aedat -> aedat2, .aedat4 -> aedat4)."""
     path = Path(path)
     if format is None:
-        format = {".bin": "nmnist", ".bs2": "nmnist", ".npz": "npz", ".npy": "npy",
-                  ".aedat": "aedat2", ".aedat4": "aedat4"}.get(path.suffix.lower())
+        format = {**_EXT_FORMAT, ".aedat": "aedat2"}.get(path.suffix.lower())
     if format == "nmnist":
         write_nmnist_bin(path, events)
     elif format == "npz":

@@ -61,7 +61,21 @@ def _match(m: Matcher, v: Any) -> bool:
     return v == m
 
 
-class Coverpoint:
+class _Bins:
+    """Covered / total counts of the ``hits`` dict (bin -> count) of a coverpoint or cross."""
+
+    hits: dict
+
+    @property
+    def covered(self) -> int:
+        return sum(1 for h in self.hits.values() if h)
+
+    @property
+    def total(self) -> int:
+        return len(self.hits)
+
+
+class Coverpoint(_Bins):
     """One coverpoint: ordered bins and their hit counts."""
 
     def __init__(self, name: str, bins: Sequence[tuple[str, Matcher]],
@@ -88,16 +102,8 @@ class Coverpoint:
             self.hits[label] += 1
         return label
 
-    @property
-    def covered(self) -> int:
-        return sum(1 for h in self.hits.values() if h)
 
-    @property
-    def total(self) -> int:
-        return len(self.hits)
-
-
-class Cross:
+class Cross(_Bins):
     """Cross of two coverpoints: every pair of their bins is a cross bin."""
 
     def __init__(self, name: str, a: Coverpoint, b: Coverpoint,
@@ -112,14 +118,6 @@ class Cross:
         la, lb = self.a.bin_of(va), self.b.bin_of(vb)
         if (la, lb) in self.hits:
             self.hits[(la, lb)] += 1
-
-    @property
-    def covered(self) -> int:
-        return sum(1 for h in self.hits.values() if h)
-
-    @property
-    def total(self) -> int:
-        return len(self.hits)
 
 
 class Covergroup:
@@ -155,8 +153,7 @@ class Covergroup:
 
     @property
     def percent(self) -> float:
-        tot = sum(i.total for i in self.items())
-        return 100.0 * sum(i.covered for i in self.items()) / tot if tot else 100.0
+        return _pct(sum(i.covered for i in self.items()), sum(i.total for i in self.items()))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"percent": round(self.percent, 2), "points": {}}

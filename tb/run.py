@@ -44,6 +44,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tb.regs import PHASE
+
 REPO = Path(__file__).resolve().parents[1]
 TOPLEVEL = "p2m_top"
 #: The cocotb test modules of tb/ (each a `make sim TEST=<name>` target).
@@ -301,8 +303,9 @@ _WAVE_W = _WIN_W - _SST_W - _SIG_W - 160
 _ZOOM_PX = 200
 #: GTKWave trace colours of the analog taps (1 red, 2 orange, 3 yellow, 7 violet).
 TAP_COLORS = {"tap_dw_pos": 2, "tap_dw_neg": 7, "tap_vpre": 3, "tap_vth": 1}
-#: Names of the `phase` debug port values (rtl/REGISTERS.md), the translate filter's text.
-PHASE_NAMES = ("IDLE", "INTEGRATE", "SAMPLE", "READOUT", "RESET", "GRESET", "PROGRAM")
+#: Names of the `phase` debug port values by encoding (tb.regs.PHASE, rtl/REGISTERS.md), the
+#: translate filter's text.
+PHASE_NAMES = tuple(sorted(PHASE, key=PHASE.__getitem__))
 
 #: Signal groups of the layout: (group, [(port/variable name, format)]). Format "addr"
 #: splits the AER address into its {channel, y, x} fields below the hex bus; "phase" is

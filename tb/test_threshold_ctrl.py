@@ -65,10 +65,7 @@ class ProgRandomCommands(P2mBaseTest):
             got_ns = (now_ps() - t0) / 1000
             self.logger.debug(f"code {code}: irq after {got_ns:.0f} ns, busy {want} cycles")
             await self.env.wait_prog_done()
-            dev = self.env.ana.device_code(target, index)
-            if dev != code:
-                raise AssertionError(f"device (target {target}, index {index}) holds {dev} after "
-                                     f"programming code {code}")
+            self._check_device(target, index, code)
         # coverage closure: one directed command for each (target, code class) of the
         # `target x code` cross the random draw above left empty (deterministic per seed)
         rep_code = {"0": 0, "1": 1, "2-14": 9, "15 (4-bit max)": 15, "16-62": 37,
@@ -81,13 +78,17 @@ class ProgRandomCommands(P2mBaseTest):
             target, code = tgt[t_label], rep_code[c_label]
             index = (7 * j) % 32
             await self.env.program(target, index, code)
-            dev = self.env.ana.device_code(target, index)
-            if dev != code:
-                raise AssertionError(f"device (target {target}, index {index}) holds {dev} after "
-                                     f"programming code {code}")
+            self._check_device(target, index, code)
         self.logger.info(f"{len(holes)} directed commands for target x code holes")
         n = self.env.prog_sb.check()
         self.logger.info(f"{n} commands, {self.env.prog_sb.pulses_checked} pulses checked")
+
+    def _check_device(self, target: int, index: int, code: int) -> None:
+        """AssertionError unless the analog model's device (target, index) holds ``code``."""
+        dev = self.env.ana.device_code(target, index)
+        if dev != code:
+            raise AssertionError(f"device (target {target}, index {index}) holds {dev} after "
+                                 f"programming code {code}")
 
 
 @pyuvm.test()

@@ -1,4 +1,9 @@
-"""Regression hook: after a pytest session that ran cocotb simulations (tests marked ``sim``),
+"""Shared pytest configuration.
+
+Hypothesis: no per-example deadline anywhere (CI machines are shared and noisy; the
+property tests bound their work by ``max_examples``, speed is measured by ``make bench``).
+
+Regression hook: after a pytest session that ran cocotb simulations (tests marked ``sim``),
 print the functional coverage merged over the dumps those runs wrote
 (``sim_build/<module>/coverage_<module>.json``) with per-covergroup percentages, the holes
 and the closure goal (``tb/coverage.py``, ``tb/testplan.md``). Nothing happens when no
@@ -8,6 +13,11 @@ simulation ran. Under pytest-xdist the controller prints it (workers report to i
 from __future__ import annotations
 
 import time
+
+from hypothesis import settings
+
+settings.register_profile("p2m", deadline=None)
+settings.load_profile("p2m")
 
 _T0_KEY = "_p2m_session_t0"
 _SIM_KEY = "_p2m_sim_ran"

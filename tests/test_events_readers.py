@@ -177,23 +177,17 @@ def test_truncated_files_name_offset(tmp_path):
         read_events(g)
 
 
-def test_bad_headers(tmp_path):
-    p = tmp_path / "x.aedat"
-    p.write_bytes(b"\x01\x02garbage")
-    with pytest.raises(EventFormatError, match="version line"):
+@pytest.mark.parametrize("name,content,match", [
+    ("x.aedat", b"\x01\x02garbage", "version line"),
+    ("x.aedat4", b"#!AER-DAT4.0\r\n\xff\xff\xff\x00", "IOHeader"),
+    ("x.dat", b"hello", "cannot tell the event format"),
+    ("h.aedat", b"#!AER-DAT3.1\r\n#no end header\r\n", "END-HEADER"),
+])
+def test_bad_headers(tmp_path, name, content, match):
+    p = tmp_path / name
+    p.write_bytes(content)
+    with pytest.raises(EventFormatError, match=match):
         read_events(p)
-    q = tmp_path / "x.aedat4"
-    q.write_bytes(b"#!AER-DAT4.0\r\n\xff\xff\xff\x00")
-    with pytest.raises(EventFormatError, match="IOHeader"):
-        read_events(q)
-    r = tmp_path / "x.dat"
-    r.write_bytes(b"hello")
-    with pytest.raises(EventFormatError, match="cannot tell the event format"):
-        read_events(r)
-    s = tmp_path / "h.aedat"
-    s.write_bytes(b"#!AER-DAT3.1\r\n#no end header\r\n")
-    with pytest.raises(EventFormatError, match="END-HEADER"):
-        read_events(s)
 
 
 def test_out_of_range_policies(tmp_path):

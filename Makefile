@@ -11,6 +11,11 @@ TORCH_SPEC  ?= torch==2.13.0
 # Optional wheel index for torch, e.g. https://download.pytorch.org/whl/cpu for the CPU-only
 # build on Linux (PyPI's Linux wheel is the CUDA one). Empty: pip's configured index.
 TORCH_INDEX_URL ?=
+# The exact versions `make setup` installs (requirements/lock.txt, made by `make lock` on
+# Linux x86-64, Python 3.11: CI's platform). `make setup LOCK=` installs from pyproject's
+# ranges instead (e.g. with another TORCH_SPEC or Python).
+LOCK        ?= requirements/lock.txt
+PIP_LOCK    := $(if $(LOCK),-c $(LOCK))
 STAMP       := $(VENV)/.p2m-setup-stamp
 TEST        ?= test_p2m_top
 OUT         ?= out
@@ -19,7 +24,7 @@ P2M_NMNIST_DIR ?= $(abspath ../shared/data/nmnist-small)
 export P2M_NMNIST_DIR
 PYTEST_ARGS ?= -n auto -m "not slow"
 
-.PHONY: help setup sim-tools test sim waves demo lint bench clean
+.PHONY: help setup sim-tools test sim waves demo lint bench lock clean
 
 help:
 	@echo "make setup            create $(VENV) (torch first), install the bench, check iverilog"
@@ -29,13 +34,16 @@ help:
 	@echo "make waves TEST=name  open the FST of a sim in GTKWave with its saved layout"
 	@echo "make lint             ruff, Verilator -Wall lint, Yosys synthesis cell counts"
 	@echo "make bench            speed benchmarks, ratios measured side by side"
+	@echo "make lock             rewrite $(LOCK) from the versions installed in $(VENV)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (need Python >= 3.10)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
-	$(BIN)/python -m pip install -q -e ".[test,lint]"
+	@[ -z "$(LOCK)" ] || $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+	  || echo "note: $(LOCK) was made for Python 3.11; if pip finds no matching version, run: make setup LOCK="
+	$(BIN)/python -m pip install -q --upgrade pip $(PIP_LOCK)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)" $(PIP_LOCK) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(BIN)/python -m pip install -q -e ".[test,lint]" $(PIP_LOCK)
 	touch $@
 
 sim-tools:
@@ -61,6 +69,13 @@ lint: setup
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The lock is what `make setup` installed: run it after changing a dependency (then commit).
+lock: setup
+	@{ sed -n '/^#/p' requirements/lock.txt; $(BIN)/python -m pip freeze --all --exclude-editable \
+	  | sed -E 's/\+cpu$$//' | LC_ALL=C sort -f; } > requirements/lock.txt.new
+	mv requirements/lock.txt.new requirements/lock.txt
+	@echo "wrote requirements/lock.txt ($$(grep -vc '^#' requirements/lock.txt) pins)"
 
 clean:
 	rm -rf sim_build $(OUT) .pytest_cache

@@ -45,6 +45,7 @@ import numpy as np
 from analog_models._checks import check_seed
 from analog_models.accumulator import AccumulatorArray
 from analog_models.chip_config import WEIGHT_CONFIGS, ChipConfig, Geometry
+from analog_models.fitted import SCHEMA, VERSION, poly_eval_origin
 from analog_models.presets import DevicePreset, get_preset
 from analog_models.readout import divider_voltage
 from analog_models.variation import (
@@ -54,9 +55,6 @@ from analog_models.variation import (
     truncated_normal,
 )
 from analog_models.weight_cells import CellVariation, WeightCellModel
-
-SCHEMA = "p2m-f1f2"
-VERSION = 2  # 2: strict JSON (null, no NaN), f2 MC statistics, per-run Fig. 4
 
 #: The paper's numbers (Kaiser et al. 2024, Sec. 4): worst-case variation, normalized to full DR.
 PAPER_WORST_CASE = {"cmos": 0.1094, "mdwmtj": 0.3939, "cmos+x": 0.0803, "f2": 0.1138}
@@ -77,12 +75,6 @@ def _poly_fit_origin(x: np.ndarray, y: np.ndarray, deg: int) -> list[float]:
     a = np.stack([x**k for k in range(1, deg + 1)], axis=1)
     c, *_ = np.linalg.lstsq(a, y, rcond=None)
     return [float(v) for v in c]
-
-
-def poly_eval_origin(coeffs: list[float], x: np.ndarray) -> np.ndarray:
-    """Evaluate ``sum_k c_k x^k, k = 1..len(coeffs)``."""
-    x = np.asarray(x, dtype=np.float64)
-    return sum(c * x ** (k + 1) for k, c in enumerate(coeffs))
 
 
 # ============================================================================ f1
@@ -588,7 +580,7 @@ def run_characterization(out_dir: str | Path, n_instances: int = 1000, seed: int
     doc = build_f1f2_json(pr, f1, f2, prog, fig4, n_instances, seed, rows)
     (out / "f1f2.json").write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     if figures:
-        from analog_models import figures as figs
+        from analog_models import figures as figs  # matplotlib only when figures are drawn
 
         paths = figs.write_all(out, pr, f1, f2, fig4, prog)
         say(f"figures: {', '.join(p.name for p in paths)}")

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from analog_models.fitted import poly_eval_origin  # noqa: E402
 from analog_models.mdwmtj import effective_resistance, tmr  # noqa: E402
 from analog_models.presets import DevicePreset  # noqa: E402
 
@@ -57,8 +58,6 @@ def fig1(out: Path, pr: DevicePreset) -> list[Path]:
 
 def fig6(out: Path, f1: dict, f2: dict) -> list[Path]:
     """Fig. 6(a-c) d_norm vs x with Monte Carlo spread and f1; (d) V_norm vs d_diff."""
-    from analog_models.characterization import poly_eval_origin
-
     paths = []
     for tag, key in (("a", "cmos"), ("b", "mdwmtj"), ("c", "cmos+x")):
         r = f1[key]

@@ -16,9 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from analog_models.characterization import SCHEMA, VERSION, poly_eval_origin
-
 DEFAULT_FILE = "f1f2_paper2024.json"
+#: The f1/f2 document: ``schema`` and ``version`` fields (written by
+#: :func:`analog_models.characterization.build_f1f2_json`).
+SCHEMA = "p2m-f1f2"
+VERSION = 2  # 2: strict JSON (null, no NaN), f2 MC statistics, per-run Fig. 4
+
+
+def poly_eval_origin(coeffs: list[float], x: np.ndarray) -> np.ndarray:
+    """Evaluate ``sum_k c_k x^k, k = 1..len(coeffs)`` (a polynomial through the origin, as
+    the f1/f2 fits store them); ``x`` any shape, result the same shape."""
+    x = np.asarray(x, dtype=np.float64)
+    return sum(c * x ** (k + 1) for k, c in enumerate(coeffs))
 
 
 @dataclass(frozen=True)

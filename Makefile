@@ -64,7 +64,7 @@ demo: setup
 	$(BIN)/p2m demo --out $(OUT)
 
 lint: setup
-	$(BIN)/ruff check p2m analog_models golden tb tests bench
+	$(BIN)/ruff check p2m analog_models events golden tb tests bench
 	scripts/lint_rtl.sh
 
 bench: setup

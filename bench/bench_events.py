@@ -21,10 +21,10 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from golden import events as E  # noqa: E402
-from golden.datasets import NMNIST, nmnist_dir  # noqa: E402
-from golden.default_dataset import default_samples  # noqa: E402
-from golden.framing import frame_events  # noqa: E402
+import events as E  # noqa: E402
+from events.datasets import NMNIST, nmnist_dir  # noqa: E402
+from events.default_dataset import default_samples  # noqa: E402
+from events.framing import frame_events  # noqa: E402
 
 N_EVENTS = int(os.environ.get("P2M_BENCH_EVENTS", "5000000"))
 

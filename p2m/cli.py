@@ -15,13 +15,14 @@ import sys
 from p2m import __version__
 
 #: Rooms whose ``cli.register`` adds subcommands, in help order.
-ROOMS = ("analog_models", "golden", "tb")
+ROOMS = ("analog_models", "events", "golden", "tb")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="p2m",
-        description="P2M MDWMTJ co-simulation bench: analog models, golden SNN, RTL testbenches.",
+        description="P2M MDWMTJ co-simulation bench: analog models, events, golden SNN, RTL "
+                    "testbenches.",
     )
     parser.add_argument("--version", action="version", version=f"p2m {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

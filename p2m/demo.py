@@ -34,7 +34,7 @@ def run_demo(out_dir: str | Path = "out", instances: int = 1000, seed: int = 0,
     )
     print(f"    done in {time.perf_counter() - t0:.1f} s -> {out / 'characterize'}")
 
-    from golden.cli import demo_events
+    from events.cli import demo_events
 
     t0 = _step("2/3 events: built-in default dataset (digits emulated as N-MNIST saccades)")
     summary["events"] = demo_events(out / "events", seed=seed)

@@ -19,7 +19,7 @@ def _err_line(capsys) -> str:
 
 def _no_build(monkeypatch):
     """Make the default-dataset build fail loudly: the checks must come first."""
-    import golden.default_dataset as dd
+    import events.default_dataset as dd
 
     def boom(*a, **k):
         raise AssertionError("the dataset was built before the arguments were checked")
@@ -94,21 +94,21 @@ def test_demo_accepts_two_instances(monkeypatch):
 
 
 def test_unicode_decode_error_is_a_clean_error(capsys, monkeypatch):
-    import golden.cli
+    import events.cli
 
     def bad(args):
         b"\xff".decode("utf-8")
-    monkeypatch.setattr(golden.cli, "_info", bad)
+    monkeypatch.setattr(events.cli, "_info", bad)
     assert main(["events", "info", "whatever"]) == 2
     assert "can't decode byte 0xff" in _err_line(capsys)
 
 
 def test_os_error_without_a_path(capsys, monkeypatch):
-    import golden.cli
+    import events.cli
 
     def bad(args):
         raise OSError("device gone")
-    monkeypatch.setattr(golden.cli, "_info", bad)
+    monkeypatch.setattr(events.cli, "_info", bad)
     assert main(["events", "info", "whatever"]) == 2
     assert _err_line(capsys) == "p2m events: error: device gone"
 
@@ -119,10 +119,10 @@ def test_os_error_text_two_paths():
 
 
 def test_real_bugs_keep_their_traceback(monkeypatch):
-    import golden.cli
+    import events.cli
 
     def bug(args):
         raise KeyError("a bug")
-    monkeypatch.setattr(golden.cli, "_info", bug)
+    monkeypatch.setattr(events.cli, "_info", bug)
     with pytest.raises(KeyError):
         main(["events", "info", "whatever"])

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from golden.events import make_events, write_nmnist_bin
+from events import make_events, write_nmnist_bin
 from p2m.cli import main
 
 
@@ -47,7 +47,7 @@ def test_show_writes_png(tmp_path):
 
 
 def test_default_writes_samples(tmp_path, monkeypatch, capsys):
-    import golden.default_dataset as dd
+    import events.default_dataset as dd
 
     # a small stand-in for the 1,797-sample build (that one is tested elsewhere)
     def small_build(seed=0, params=None, **kw):
@@ -64,7 +64,7 @@ def test_default_writes_samples(tmp_path, monkeypatch, capsys):
 
 
 def test_demo_events(tmp_path):
-    from golden.cli import demo_events
+    from events.cli import demo_events
 
     s = demo_events(tmp_path / "ev", seed=0, n=3)
     assert s["samples"] == 3 and len(s["labels"]) == 3
@@ -147,7 +147,7 @@ def test_show_onto_a_directory_or_bad_frames(tmp_path, capsys):
 
 
 def test_default_checks_seed_before_building(capsys, monkeypatch):
-    import golden.default_dataset as dd
+    import events.default_dataset as dd
 
     def boom(*a, **k):
         raise AssertionError("built before checking --seed")

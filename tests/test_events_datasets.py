@@ -1,4 +1,4 @@
-"""golden.datasets: the on-disk layouts of the original archives, tonic and SpikingJelly,
+"""events.datasets: the on-disk layouts of the original archives, tonic and SpikingJelly,
 built here from synthetic events, and the train/test and 9:1 train/validation splits."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from golden import events as E
-from golden.datasets import CIFAR10_CLASSES, CIFAR10DVS, NMNIST, DVSGesture, train_val_split
+import events as E
+from events.datasets import CIFAR10_CLASSES, CIFAR10DVS, NMNIST, DVSGesture, train_val_split
 
 
 def random_events(n, H, W, t_max=300_000, seed=0):

@@ -1,18 +1,18 @@
-"""golden.default_dataset: the emulated N-MNIST-like digits dataset."""
+"""events.default_dataset: the emulated N-MNIST-like digits dataset."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from golden.default_dataset import (
+from events.default_dataset import (
     DefaultDigits,
     DVSEmulationParams,
     dataset_statistics,
     default_samples,
     generate_events,
 )
-from golden.framing import frame_events
+from events.framing import frame_events
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """Hand-built AEDAT 2.0 / 3.1 / 4.0 fixtures, decoded values derived from the specifications.
 
-The other reader tests round-trip through ``golden.events``' own writers, so a misreading
-shared by a reader and its writer would pass them. Here every byte is written out with
-``struct.pack`` from the published layouts (nothing from ``golden.events`` is used to
+The other reader tests round-trip through the ``events`` package's own writers, so a
+misreading shared by a reader and its writer would pass them. Here every byte is written out with
+``struct.pack`` from the published layouts (nothing from ``events`` is used to
 build them), and the expected x, y, t, p are worked out by hand in the comments.
 
 Sources (read for this file):
@@ -90,7 +90,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from golden.events import EventFormatError, detect_format, read_events
+from events import EventFormatError, detect_format, read_events
 
 DATA = Path(__file__).parent / "data"
 CRLF = b"\r\n"
@@ -435,9 +435,9 @@ INFO_XML = (
 
 
 def fb_ioheader(info: str) -> bytes:
-    """IOHeader flatbuffer [A4], laid out differently from golden.events' writer: the
-    vtable sits after the table (negative soffset), compression and dataTablePosition
-    are absent (schema defaults NONE and -1)."""
+    """IOHeader flatbuffer [A4], laid out differently from events.formats.aedat4's
+    writer: the vtable sits after the table (negative soffset), compression and
+    dataTablePosition are absent (schema defaults NONE and -1)."""
     s = info.encode()
     buf = bytearray()
     buf += struct.pack("<I", 8)                 # 0: root table offset -> 8

@@ -1,4 +1,4 @@
-"""golden.framing: window semantics (against loop references) and the on-disk cache."""
+"""events.framing: window semantics (against loop references) and the on-disk cache."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden.datasets import EventDataset, Sample
-from golden.events import make_events, write_npz
-from golden.framing import FramedDataset, frame_dataset, frame_events, window_bounds
+from events import make_events, write_npz
+from events.datasets import EventDataset, Sample
+from events.framing import FramedDataset, frame_dataset, frame_events, window_bounds
 
 
 def random_events(n, H=8, W=9, t_max=10_000, seed=0):

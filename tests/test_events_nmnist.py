@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from golden.datasets import NMNIST, nmnist_dir, train_val_split
-from golden.events import read_events
-from golden.framing import frame_events
+from events import read_events
+from events.datasets import NMNIST, nmnist_dir, train_val_split
+from events.framing import frame_events
 
 ROOT = nmnist_dir()
 pytestmark = [
@@ -45,7 +45,7 @@ def test_reads_all_1000_files(dataset, streams):
 
 
 def test_file_bytes_round_trip(tmp_path, dataset, streams):
-    from golden.events import write_nmnist_bin
+    from events import write_nmnist_bin
     for i in (0, 499, 999):
         out = tmp_path / f"{i}.bin"
         write_nmnist_bin(out, streams[i].events)

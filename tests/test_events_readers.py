@@ -1,4 +1,4 @@
-"""Readers and writers of golden.events: round trips, malformed input, fuzzing."""
+"""Readers and writers of events (events.formats): round trips, malformed input, fuzzing."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from golden import events as E
-from golden.events import EventFormatError, make_events, read_events
+import events as E
+from events import EventFormatError, make_events, read_events
 
 FUZZ = settings(max_examples=int(os.environ.get("P2M_FUZZ_EXAMPLES", "60")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])

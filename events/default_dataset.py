@@ -44,9 +44,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from golden.datasets import EventDataset, Sample, train_val_split
-from golden.events import EVENT_DTYPE, NMNIST_SENSOR, EventStream, make_events
-from golden.framing import cache_dir
+from events.datasets import EventDataset, Sample, train_val_split
+from events.framing import cache_dir
+from events.stream import EVENT_DTYPE, NMNIST_SENSOR, EventStream, make_events
 
 SENSOR_SIZE = NMNIST_SENSOR  # the N-MNIST sensor, pixels (H, W)
 _GEN_VERSION = 1

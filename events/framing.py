@@ -109,7 +109,7 @@ def framing_key(dataset, T: int, split_by: str, window_us, t_start) -> str:
 
 def frame_dataset(dataset, T: int, *, split_by: str = "time", window_us=None, t_start=None,
                   cache: bool = True, progress: bool = True, dtype=np.uint16):
-    """Frame every sample of ``dataset`` (an :class:`golden.datasets.EventDataset`).
+    """Frame every sample of ``dataset`` (an :class:`events.datasets.EventDataset`).
 
     Returns ``(frames, labels)``: frames (N, T, 2, H, W) ``dtype`` counts and labels
     (N,) int64. With ``cache`` the arrays are stored as ``.npy`` under

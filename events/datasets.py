@@ -5,10 +5,10 @@ them): the original archives, tonic's ``save_to`` folders, SpikingJelly's ``root
 folders (``extract/`` raw files or ``events_np/`` npz files), plus, for N-MNIST, the
 ``nmnist-small`` subset (``train/<n>.bs2`` + ``train-labels.txt``). SpikingJelly's
 frame folders (``frames_number_*``) are not read: frame the events with
-:mod:`golden.framing` instead.
+:mod:`events.framing` instead.
 
 ``ds[i] -> (events, label)`` with events a structured array (x, y, t us, p 0/1) and
-``ds.sensor_size = (H, W)``. The fix-up policies of :func:`golden.events.read_events`
+``ds.sensor_size = (H, W)``. The fix-up policies of :func:`events.read_events`
 (``sort``, ``out_of_range``, ``time_tolerance_us``; default: every anomaly is an error)
 are keyword arguments of each dataset class and apply to every file it reads. ``train_val_split(ds)`` is the paper's seeded 9:1
 train/validation split (stratified per class). None of this imports torchvision or
@@ -25,15 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.events import (
-    DVS128_SENSOR,
-    NMNIST_SENSOR,
-    OUT_OF_RANGE_POLICIES,
-    EventStream,
-    read_events,
-    read_gesture_labels,
-    split_by_labels,
-)
+from events.formats.aedat3 import read_gesture_labels, split_by_labels
+from events.readers import read_events
+from events.stream import DVS128_SENSOR, NMNIST_SENSOR, OUT_OF_RANGE_POLICIES, EventStream
 
 
 def _natural_key(name: str):
@@ -54,7 +48,7 @@ class EventDataset:
 
     Subclasses set ``sensor_size`` (H, W), ``classes`` and ``samples``, and
     ``layout`` (which on-disk layout was found). ``read_kwargs`` are passed to every
-    :func:`golden.events.read_events` call (:meth:`_set_policy` fills in the fix-up
+    :func:`events.read_events` call (:meth:`_set_policy` fills in the fix-up
     policies)."""
 
     sensor_size: tuple[int, int] = (0, 0)
@@ -106,7 +100,7 @@ class EventDataset:
 
     def _set_policy(self, sort: bool = False, out_of_range: str = "error",
                     time_tolerance_us: int = 0, **extra) -> None:
-        """Check and store the :func:`golden.events.read_events` fix-up policies (plus
+        """Check and store the :func:`events.read_events` fix-up policies (plus
         ``extra`` reader arguments) in this instance's ``read_kwargs``."""
         if out_of_range not in OUT_OF_RANGE_POLICIES:
             raise ValueError(f"out_of_range must be one of {OUT_OF_RANGE_POLICIES}, "
@@ -162,7 +156,7 @@ class NMNIST(EventDataset):
       * ``nmnist-small``: ``train/<n>.bs2`` + ``train-labels.txt`` (train only).
     The train/test split is the dataset's own (the Train and Test folders).
     ``sort``, ``out_of_range``, ``time_tolerance_us``: the fix-up policies of
-    :func:`golden.events.read_events`, applied to every sample."""
+    :func:`events.read_events`, applied to every sample."""
 
     sensor_size = NMNIST_SENSOR
     classes = tuple(str(d) for d in range(10))
@@ -249,7 +243,7 @@ class DVSGesture(EventDataset):
       * ``spikingjelly``: ``events_np/{train,test}/<label>/*.npz``.
 
     ``sort``, ``out_of_range``, ``time_tolerance_us``: the fix-up policies of
-    :func:`golden.events.read_events`, applied to every file read (for the original
+    :func:`events.read_events`, applied to every file read (for the original
     layout: to the whole recording, before it is cut into samples)."""
 
     sensor_size = DVS128_SENSOR
@@ -333,7 +327,7 @@ class CIFAR10DVS(EventDataset):
       * ``spikingjelly``: ``events_np/<class>/*.npz``.
 
     ``sort``, ``out_of_range``, ``time_tolerance_us``: the fix-up policies of
-    :func:`golden.events.read_events`, applied to every sample."""
+    :func:`events.read_events`, applied to every sample."""
 
     sensor_size = DVS128_SENSOR
     classes = CIFAR10_CLASSES

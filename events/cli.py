@@ -57,7 +57,7 @@ def register(subparsers) -> None:
 
 
 def _add_policy_args(p) -> None:
-    """The fix-up policies of :func:`golden.events.read_events` as flags."""
+    """The fix-up policies of :func:`events.read_events` as flags."""
     g = p.add_argument_group("fix-up policies (default: every anomaly is an error)")
     g.add_argument("--sort", action="store_true",
                    help="stable-sort events that go backwards in time (counted in "
@@ -70,7 +70,7 @@ def _add_policy_args(p) -> None:
                         "or drop them (counted in info.*_out_of_range)")
 
 
-#: Library-argument hints in :class:`golden.events.EventFormatError` messages and the
+#: Library-argument hints in :class:`events.EventFormatError` messages and the
 #: flags that do the same here, applied in order (the later, shorter ones catch a
 #: reworded message).
 _FLAG_HINTS = (
@@ -83,7 +83,8 @@ _FLAG_HINTS = (
 
 def _read(args):
     """``read_events`` with the flags' policies; an error's fix-up hint names the flags."""
-    from golden.events import EventFormatError, read_events
+    from events.readers import read_events
+    from events.stream import EventFormatError
 
     if args.time_tolerance_us < 0:
         raise ValueError(f"--time-tolerance-us must be >= 0, got {args.time_tolerance_us}")
@@ -135,7 +136,7 @@ def render_frames_png(events, sensor_size, T: int, out, title: str = ""):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from golden.framing import frame_events
+    from events.framing import frame_events
 
     if T < 1:
         raise ValueError(f"--frames must be >= 1, got {T}")
@@ -182,8 +183,8 @@ def _show(args) -> int:
 def _default(args) -> int:
     from pathlib import Path
 
-    from golden.default_dataset import DefaultDigits, dataset_statistics
-    from golden.events import write_nmnist_bin
+    from events.default_dataset import DefaultDigits, dataset_statistics
+    from events.formats.nmnist import write_nmnist_bin
 
     # check the arguments before the (minutes-long, progress-bar) build
     if args.seed < 0:
@@ -220,7 +221,7 @@ def _default(args) -> int:
 def demo_events(out_dir, seed: int = 0, n: int = 8) -> dict:
     """The demo's events step: emulate the first ``n`` default-dataset samples (no full
     build, no cache), write them as N-MNIST ``.bin`` files with ``labels.txt``, read
-    them back through :func:`golden.events.read_events` (checked equal), render sample 0
+    them back through :func:`events.read_events` (checked equal), render sample 0
     as ``sample0_frames.png`` (6 time windows) and write ``stats.json``.
 
     Returns the summary dict (also in ``stats.json``)."""
@@ -228,8 +229,9 @@ def demo_events(out_dir, seed: int = 0, n: int = 8) -> dict:
 
     import numpy as np
 
-    from golden.default_dataset import SENSOR_SIZE, dataset_statistics, default_samples
-    from golden.events import read_events, write_nmnist_bin
+    from events.default_dataset import SENSOR_SIZE, dataset_statistics, default_samples
+    from events.formats.nmnist import write_nmnist_bin
+    from events.readers import read_events
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -89,3 +89,64 @@ def test_import_collection():
     assert imports_of(src, "events") == [
         (1, "golden.model"), (1, "numpy"), (2, "tb.run"), (3, "events"),
         (4, "events.formats.nmnist"), (6, "torch.nn")]
+
+
+def _imported_names(source: str, room: str) -> list[str]:
+    """Dotted names an import may refer to: ``import a.b`` -> a.b; ``from a import b``
+    -> a.b and a (b may be a module or a name in a); relative imports inside ``room``."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = f"{room}.{base}" if base else room
+            names += [f"{base}.{alias.name}" for alias in node.names] + [base]
+    return names
+
+
+def _module_graph(room: str) -> dict[str, set[str]]:
+    """Module -> the modules of the same room it imports (function-local imports too)."""
+    files = {f.relative_to(ROOT).with_suffix("").as_posix().replace("/", "."): f
+             for f in (ROOT / room).rglob("*.py")}
+    mods = {m.removesuffix(".__init__") for m in files}
+    graph: dict[str, set[str]] = {}
+    for m, f in files.items():
+        name = m.removesuffix(".__init__")
+        deps = set()
+        for imp in _imported_names(f.read_text(encoding="utf-8"), room):
+            parts = imp.split(".")
+            for k in range(len(parts), 1, -1):  # the longest prefix that is a module
+                cand = ".".join(parts[:k])
+                if cand in mods:
+                    if cand != name:
+                        deps.add(cand)
+                    break
+        graph[name] = deps
+    return graph
+
+
+@pytest.mark.parametrize("room", sorted(ALLOWED))
+def test_no_import_cycles_inside_a_room(room):
+    """Imports inside a room run one way too (issue 7: characterization and figures
+    imported each other inside functions); a cycle is reported as a path."""
+    graph = _module_graph(room)
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for d in sorted(graph.get(m, ())):
+            if state.get(d) == 1:
+                return stack[stack.index(d):] + [d]
+            if d not in state and (cyc := visit(d)):
+                return cyc
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state and (cycle := visit(m)):
+            pytest.fail(f"import cycle in {room}: {' -> '.join(cycle)}", pytrace=False)

@@ -12,6 +12,12 @@ tuned so that the Monte Carlo statistics land on the paper's figures is marked
 
 Units: SI throughout (metres, seconds, amperes, ohms, volts).
 
+Pulse widths are coherent with the RTL's defaults at its documented clock
+(:data:`RTL_CLOCK_HZ`, 100 MHz, ``docs/rtl.md``): ``RST_WIDTH`` 16 cycles (accumulator
+reset), ``PROG_RST_WIDTH`` 32 and ``PROG_SET_WIDTH`` 4 cycles (programming), see
+``rtl/REGISTERS.md``. :meth:`DevicePreset.pulse_requirements` states the minimum widths in
+seconds and in cycles at any clock; :func:`cycles_at` converts.
+
 Look a preset up by name with :func:`get_preset` (``ChipConfig.device_preset``).
 """
 
@@ -126,14 +132,31 @@ class CircuitParams:
     # ~ 100 m/s a full-scale event moves a 1 µm track by ~1/64)
     jitter_sigma: float = 0.10  # relative sigma of the write-pulse width, paper Sec. 3.2:
     # "10% Gaussian jitter in the write pulse"
-    v_read: float = 0.35  # V, supply of the readout and threshold dividers. Calibrated: the
-    # TMR roll-off seen by the divider sets the f2 non-linearity (paper: 11.38 %)
+    v_read: float = 0.12  # V, supply of the readout and threshold dividers. Design (paper
+    # Sec. 1/2: SOT devices have a decoupled read path that must not write): the read
+    # current crosses the accumulators' heavy metal, so it must stay below I_TH1 at every
+    # corner. 0.12 V gives at most 7.3 uA (both walls at q = 0, -20 % R: 73 % of I_TH1,
+    # DevicePreset.read_current_max); the old 0.35 V (calibrated on the f2 non-linearity)
+    # drove 17.1 uA (21.3 uA at -20 % R) and would have moved the walls on every read
+    read_margin: float = 0.25  # required margin of the worst-case read current below I_TH1
+    # (assumption: covers I_TH1 spread and thermally assisted creep; checked by validate())
     comparator_offset_sigma: float = 1.0e-3  # V, comparator input offset sigma (assumption)
-    reset_current: float = 100e-6  # A, magnitude of the long negative reset pulse (assumption)
-    reset_pulse_width: float = 50e-9  # s, reset pulse (assumption; validated to sweep the
-    # whole track: v(reset_current) * width >= l_fl)
-    prog_current: float = 150e-6  # A, programming current of weight/threshold MDWMTJs,
-    # above their I_TH2 (assumption)
+    reset_current: float = 13.5e-6  # A, magnitude of the long negative accumulator reset
+    # pulse (paper Sec. 2: "a long-duration current from T2 to T1"). Assumption, chosen for
+    # the RTL's RST_WIDTH: v(13.5 uA) = 13.2 m/s sweeps the 1 um track in 75.9 ns = 7.6
+    # cycles at 100 MHz, so the default 16 cycles have a 2.1x margin and a pulse of 7 cycles
+    # or less leaves a wall from the far end short of q = 0 (min_reset_width_s)
+    reset_pulse_width: float = 160e-9  # s, nominal accumulator reset pulse: RST_WIDTH = 16
+    # cycles at RTL_CLOCK_HZ (rtl/REGISTERS.md, docs/rtl.md); must sweep the whole track
+    prog_current: float = 150e-6  # A, programming RESET current of the weight/threshold
+    # MDWMTJs, above their I_TH2 (assumption); with the thick-FL velocity curve
+    # (THICK_FL_MOBILITY) it sweeps the track in 131 ns = 13.1 cycles at 100 MHz
+    prog_reset_width: float = 320e-9  # s, nominal programming reset pulse: PROG_RST_WIDTH =
+    # 32 cycles at RTL_CLOCK_HZ (rtl/REGISTERS.md): 2.45x the sweep time
+    prog_set_width: float = 40e-9  # s, nominal programming set pulse: PROG_SET_WIDTH = 4
+    # cycles at RTL_CLOCK_HZ (rtl/REGISTERS.md). The set current of each target is trimmed so
+    # that this width moves the wall by exactly one code step, l_fl / (2**bits - 1)
+    # (DevicePreset.set_current); the step scales with the width the RTL produces
     mdwmtj_switch_w_codes: int = 30  # width (in w_unit) of the switch transistor of the
     # MDWMTJ-only weight cell (assumption: wide, so the MDWMTJ sets the current)
     cmos_w_codes: tuple[float, float] = (4.0, 11.2)  # transistor width codes (in w_unit) mapped to
@@ -149,6 +172,41 @@ class CircuitParams:
     # pulses trim the weight down)
 
 
+#: The RTL's documented clock (``docs/rtl.md``: default 100 MHz; ``TICK_DIV`` = 100 makes a
+#: 1 us tick). The nominal pulse widths above are the RTL's default cycle counts at it.
+RTL_CLOCK_HZ = 100e6
+
+#: DW velocity per unit overdrive of the weight and threshold MDWMTJs (thick free layer,
+#: I_TH2 = 8 I_TH1) relative to the accumulators': v_2(I) = THICK_FL_MOBILITY * v_1-shape
+#: (c1, c2 scaled). Assumption: the SOT drive per unit current falls with the FL thickness
+#: (Zhu et al. 2020: thicker FL, higher threshold) and near a high depinning threshold the
+#: wall moves slowly; the value makes the RTL's default programming widths coherent (a
+#: 40 ns set pulse = one code step needs 87.8 uA for 6-bit thresholds, 104.9 uA for 4-bit
+#: weights, both above I_TH2 = 80 uA; 150 uA sweeps the track in 131 ns). The weight
+#: devices never move during a MAC (I_W,MAX < I_TH2), so f1 does not depend on it.
+THICK_FL_MOBILITY = 1.0 / 80.0
+
+
+def thick_fl_device(**kw) -> MDWMTJParams:
+    """An I_TH2 device (weight or threshold MDWMTJ): thicker free layer, ``i_th`` 80 uA
+    (paper Sec. 3.1: I_TH2 > I_W,MAX; value an assumption), velocity coefficients scaled by
+    :data:`THICK_FL_MOBILITY`; ``kw`` overrides further fields (e.g. ``tmr0``)."""
+    base = MDWMTJParams()
+    kw = {"i_th": 80e-6, "c1": base.c1 * THICK_FL_MOBILITY,
+          "c2": base.c2 * THICK_FL_MOBILITY, **kw}
+    return MDWMTJParams(**kw)
+
+
+def cycles_at(width_s: float, f_clk_hz: float = RTL_CLOCK_HZ) -> int:
+    """The fewest whole clock cycles at ``f_clk_hz`` (Hz) that last at least ``width_s`` (s)."""
+    for name, v in (("width_s", width_s), ("f_clk_hz", f_clk_hz)):
+        if not (isinstance(v, (int, float, np.floating)) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"{name}: must be finite and >= 0, got {v!r}")
+    if f_clk_hz <= 0:
+        raise ValueError(f"f_clk_hz: must be > 0, got {f_clk_hz!r}")
+    return int(math.ceil(width_s * f_clk_hz * (1.0 - 1e-12)))
+
+
 @dataclass(frozen=True)
 class DevicePreset:
     """A named, cited set of device and circuit parameters."""
@@ -156,8 +214,8 @@ class DevicePreset:
     name: str
     description: str
     accumulator: MDWMTJParams = field(default_factory=MDWMTJParams)
-    weight_device: MDWMTJParams = field(default_factory=lambda: MDWMTJParams(i_th=80e-6))
-    threshold_device: MDWMTJParams = field(default_factory=lambda: MDWMTJParams(i_th=80e-6))
+    weight_device: MDWMTJParams = field(default_factory=thick_fl_device)
+    threshold_device: MDWMTJParams = field(default_factory=thick_fl_device)
     transistor: TransistorParams = field(default_factory=TransistorParams)
     circuit: CircuitParams = field(default_factory=CircuitParams)
 
@@ -168,22 +226,106 @@ class DevicePreset:
         self.transistor.validate()
         c = self.circuit
         acc = self.accumulator
+        for name in ("v_write_cmos", "v_write_mdwmtj", "v_write_cmosx", "v_gate",
+                     "write_pulse_width", "jitter_sigma", "v_read", "comparator_offset_sigma",
+                     "reset_current", "reset_pulse_width", "prog_current", "prog_reset_width",
+                     "prog_set_width", "read_margin"):
+            v = getattr(c, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise ValueError(f"circuit.{name}: must be finite and >= 0, got {v!r}")
+        if c.prog_set_width <= 0:
+            raise ValueError(f"circuit.prog_set_width: must be > 0, got {c.prog_set_width!r}")
+        if not c.read_margin < 1:
+            raise ValueError(f"circuit.read_margin: must be < 1, got {c.read_margin!r}")
         if acc.velocity(c.reset_current) * c.reset_pulse_width < acc.l_fl:
             raise ValueError(
                 f"circuit.reset_pulse_width: {c.reset_pulse_width} s at "
                 f"{c.reset_current} A does not sweep the {acc.l_fl} m track back to q = 0"
             )
-        for name in ("v_write_cmos", "v_write_mdwmtj", "v_write_cmosx", "v_gate",
-                     "write_pulse_width", "jitter_sigma", "v_read", "comparator_offset_sigma",
-                     "reset_current", "reset_pulse_width", "prog_current"):
-            v = getattr(c, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise ValueError(f"circuit.{name}: must be finite and >= 0, got {v!r}")
-        if c.prog_current <= self.weight_device.i_th:
+        for dev in ("weight_device", "threshold_device"):
+            p = getattr(self, dev)
+            if c.prog_current <= p.i_th:
+                raise ValueError(f"circuit.prog_current: {c.prog_current} A must exceed the "
+                                 f"{dev} I_TH2 {p.i_th} A")
+            if p.velocity(c.prog_current) * c.prog_reset_width < p.l_fl:
+                raise ValueError(
+                    f"circuit.prog_reset_width: {c.prog_reset_width} s at {c.prog_current} A "
+                    f"does not sweep the {dev}'s {p.l_fl} m track back to q = 0")
+        i_read = self.read_current_max()
+        if i_read > (1.0 - c.read_margin) * acc.i_th:
             raise ValueError(
-                f"circuit.prog_current: {c.prog_current} A must exceed the weight device "
-                f"I_TH2 {self.weight_device.i_th} A"
-            )
+                f"circuit.v_read: {c.v_read} V drives up to {i_read:.3e} A through the "
+                f"accumulators' heavy metal, above (1 - read_margin) x I_TH1 = "
+                f"{(1.0 - c.read_margin) * acc.i_th:.3e} A: reading would move the walls")
+
+    # ------------------------------------------------------------ read path
+    def read_current_max(self) -> float:
+        """Largest read current (A) through an accumulator (its tunnel junction and heavy
+        metal, in series) over every corner: the divider's current is largest when both
+        devices have their smallest resistance, i.e. both walls at q = 0, where R = R_P
+        whatever the bias (the TMR roll-off acts on R_AP only), with R_P and the heavy
+        metal at -3 sigma (x (1 - r_var_3sigma)). ``tests/test_analog_pulses.py`` checks it
+        against a solve of the divider over positions and corners."""
+        acc = self.accumulator
+        low = 1.0 - acc.r_var_3sigma
+        r_min = acc.r_p * low + acc.hm_read_fraction * acc.r_hm * low
+        return self.circuit.v_read / (2.0 * r_min)
+
+    # ------------------------------------------------------------ pulse widths
+    def min_reset_width_s(self) -> float:
+        """Shortest accumulator reset pulse (s) that brings a wall from the far end
+        (q = l_fl) back to q = 0 at ``circuit.reset_current``: ``l_fl / v(I_reset)``."""
+        acc = self.accumulator
+        return acc.l_fl / float(acc.velocity(self.circuit.reset_current))
+
+    def min_prog_reset_width_s(self, target: str = "weight") -> float:
+        """Shortest programming reset pulse (s) that sweeps a ``target`` ("weight" or
+        "threshold") device back to q = 0 at ``circuit.prog_current``."""
+        p = self._prog_device(target)
+        return p.l_fl / float(p.velocity(self.circuit.prog_current))
+
+    def set_current(self, target: str, bits: int) -> float:
+        """Programming set current (A) of a ``target`` device with ``bits``-bit codes: the
+        current at which a set pulse of the nominal width ``circuit.prog_set_width`` moves
+        the wall by one code step ``l_fl / (2**bits - 1)`` (inverse of v(I), Fig. 1b)."""
+        p = self._prog_device(target)
+        if not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 16:
+            raise ValueError(f"bits: must be an integer in [1, 16], got {bits!r}")
+        v = p.l_fl / (2**int(bits) - 1) / self.circuit.prog_set_width
+        # v = c1 x + c2 x^2, x = I - I_th > 0
+        x = (-p.c1 + math.sqrt(p.c1 * p.c1 + 4.0 * p.c2 * v)) / (2.0 * p.c2) if p.c2 else v / p.c1
+        return p.i_th + x
+
+    def _prog_device(self, target: str) -> MDWMTJParams:
+        if target == "weight":
+            return self.weight_device
+        if target == "threshold":
+            return self.threshold_device
+        raise ValueError(f"target: must be 'weight' or 'threshold', got {target!r}")
+
+    def pulse_requirements(self, f_clk_hz: float = RTL_CLOCK_HZ, weight_bits: int = 4,
+                           threshold_bits: int = 6) -> list[dict]:
+        """The pulse-width table at clock ``f_clk_hz`` (Hz): one row per pulse with its
+        ``current_A``, ``nominal_s``/``nominal_cycles`` (the preset's width) and
+        ``min_s``/``min_cycles`` (shortest width that does the job; for set pulses the width
+        is a calibration, not a minimum: a set pulse moves ``width / nominal`` code steps),
+        and ``margin`` = nominal / min."""
+        c = self.circuit
+        rows = [("accumulator reset (ana_rst, RST_WIDTH)", c.reset_current, c.reset_pulse_width,
+                 self.min_reset_width_s()),
+                ("weight device reset (ana_prog dir 1, PROG_RST_WIDTH)", c.prog_current,
+                 c.prog_reset_width, self.min_prog_reset_width_s("weight")),
+                ("threshold device reset (ana_prog dir 1, PROG_RST_WIDTH)", c.prog_current,
+                 c.prog_reset_width, self.min_prog_reset_width_s("threshold")),
+                (f"weight set, {weight_bits}-bit code step (PROG_SET_WIDTH)",
+                 self.set_current("weight", weight_bits), c.prog_set_width, c.prog_set_width),
+                (f"threshold set, {threshold_bits}-bit code step (PROG_SET_WIDTH)",
+                 self.set_current("threshold", threshold_bits), c.prog_set_width,
+                 c.prog_set_width)]
+        return [{"pulse": name, "current_A": float(i), "nominal_s": float(nom),
+                 "nominal_cycles": cycles_at(nom, f_clk_hz), "min_s": float(mn),
+                 "min_cycles": cycles_at(mn, f_clk_hz), "margin": float(nom / mn)}
+                for name, i, nom, mn in rows]
 
 
     def v_write(self, weight_config: str) -> float:
@@ -204,8 +346,8 @@ HIGH_TMR = DevicePreset(
     name="high_tmr",
     description="As paper2024 but TMR 600 % (Ikeda et al. 2008, upper end of paper Sec. 1)",
     accumulator=MDWMTJParams(tmr0=6.0),
-    weight_device=MDWMTJParams(tmr0=6.0, i_th=80e-6),
-    threshold_device=MDWMTJParams(tmr0=6.0, i_th=80e-6),
+    weight_device=thick_fl_device(tmr0=6.0),
+    threshold_device=thick_fl_device(tmr0=6.0),
 )
 
 PRESETS: dict[str, DevicePreset] = {p.name: p for p in (PAPER_2024, HIGH_TMR)}

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from analog_models.accumulator import AccumulatorArray
 from analog_models.chip_config import ChipConfig, Geometry
 from analog_models.mdwmtj import TRACK_TICKS
+from analog_models.readout import divider_voltage
 
 
 def make_config(seed=0, weight_config="cmos+x", geometry=None, variation="paper", vseed=7):
@@ -221,3 +222,192 @@ def test_bad_programming_and_reset_arguments():
         chip.reset_channel(5, np.zeros((chip.OH, chip.OW), bool))
     with pytest.raises(ValueError, match="config"):
         AccumulatorArray({"not": "a config"})
+
+
+# ---------------------------------------------------------------- jitter keyed to the event
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 300),
+       cfg_kind=st.sampled_from(["cmos", "mdwmtj", "cmos+x"]), split=st.integers(1, 6),
+       data=st.data())
+def test_keyed_jitter_any_split_and_order_is_bit_identical(seed, n, cfg_kind, split, data):
+    """Same events with the same keys: any permutation and any batching give the same
+    ticks, and the batch path equals the per-event reference, bit for bit."""
+    cfg = make_config(seed, cfg_kind, vseed=seed % 997)
+    x, y, p = random_events(cfg.geometry, n, seed)
+    rng = np.random.default_rng(seed + 1)
+    index = rng.permutation(n).astype(np.int64) + data.draw(st.integers(0, 2**40))
+    ref = AccumulatorArray(cfg)
+    ref.apply_events_reference(x, y, p, index=index)
+    order = rng.permutation(n)
+    cuts = np.sort(rng.integers(0, n + 1, split - 1))
+    chip = AccumulatorArray(cfg)
+    for part in np.split(order, cuts):
+        chip.apply_events(x[part], y[part], p[part], index=index[part])
+    assert np.array_equal(chip.acc_pos.ticks, ref.acc_pos.ticks)
+    assert np.array_equal(chip.acc_neg.ticks, ref.acc_neg.ticks)
+    assert chip.event_count == ref.event_count == n
+    one = AccumulatorArray(cfg)  # the whole batch at once, other order, one call
+    one.apply_events(x[order[::-1]], y[order[::-1]], p[order[::-1]], index=index[order[::-1]])
+    assert np.array_equal(one.acc_pos.ticks, ref.acc_pos.ticks)
+    assert np.array_equal(one.acc_neg.ticks, ref.acc_neg.ticks)
+
+
+def test_keyed_jitter_differs_from_order_keyed_and_defaults_to_the_counter():
+    cfg = make_config(11, geometry=Geometry())
+    x, y, p = random_events(cfg.geometry, 3000, 11)
+    a, b = AccumulatorArray(cfg), AccumulatorArray(cfg)
+    a.apply_events(x[:1000], y[:1000], p[:1000])  # default keys: 0..999, then 1000..2999
+    a.apply_events(x[1000:], y[1000:], p[1000:])
+    b.apply_events(x, y, p, index=np.arange(3000))
+    assert np.array_equal(a.acc_pos.ticks, b.acc_pos.ticks)
+    # the same events in another order with default keys draw other jitter ...
+    rev = AccumulatorArray(cfg)
+    rev.apply_events(x[::-1], y[::-1], p[::-1])
+    assert not np.array_equal(rev.acc_pos.ticks, a.acc_pos.ticks)
+    # ... and with their own keys the same jitter
+    keyed = AccumulatorArray(cfg)
+    keyed.apply_events(x[::-1], y[::-1], p[::-1], index=np.arange(3000)[::-1])
+    assert np.array_equal(keyed.acc_pos.ticks, a.acc_pos.ticks)
+    np.testing.assert_array_equal(a.event_jitter(5, 3), a.event_jitter_at([5, 6, 7]))
+
+
+@pytest.mark.parametrize("index,match", [
+    ([0, 1], r"index: must be 1-D with one key per event \(3\)"),
+    ([0, -1, 2], r"index: must be >= 0, got index\[1\] = -1"),
+    ([0.5, 1, 2], "index: must hold integers"),
+])
+def test_bad_event_index_is_named(index, match):
+    chip = AccumulatorArray(make_config(0))
+    for f in (chip.apply_events, chip.apply_events_reference):
+        with pytest.raises(ValueError, match=match):
+            f([0, 1, 2], [0, 1, 2], [0, 0, 1], index=index)
+
+
+# ---------------------------------------------------------------- the latch
+LATCH_RES_V = 1e-9  # the stated voltage resolution of the comparator latch
+
+
+def _v_pre_exact(chip):
+    """V_pre by bisection run to convergence (100 halvings: adjacent doubles)."""
+    pr = chip.preset
+    n, p = chip.acc_neg, chip.acc_pos
+    return divider_voltage(pr.accumulator, n.d, pr.accumulator, p.d, pr.circuit.v_read,
+                           n.r_scale, n.hm_scale, p.r_scale, p.hm_scale, iters=100)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_latch_equals_a_high_precision_solve(seed):
+    cfg = make_config(seed, "cmos+x", geometry=Geometry(sensor_height=17, sensor_width=17,
+                                                        channels=8))
+    chip = AccumulatorArray(cfg)
+    ref = chip.v_th() + chip.comp_offset
+    for batch in range(6):
+        x, y, p = random_events(cfg.geometry, 150, 100 * seed + batch)
+        chip.apply_events(x, y, p)
+        v = _v_pre_exact(chip)
+        flags = chip.sample()
+        clear = np.abs(v - ref) > LATCH_RES_V
+        assert clear.mean() > 0.99
+        np.testing.assert_array_equal(flags[clear], (v > ref)[clear])
+        # the old path (36-step bisection, then compare) agrees too
+        old = chip.v_pre() > ref
+        np.testing.assert_array_equal(flags[clear], old[clear])
+    chip.reset_all()
+    assert np.array_equal(chip.sample(), _v_pre_exact(chip) > ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=30),
+       rs=st.tuples(st.floats(0.8, 1.2), st.floats(0.8, 1.2), st.floats(0.8, 1.2),
+                    st.floats(0.8, 1.2)),
+       preset=st.sampled_from(["paper2024", "high_tmr"]))
+def test_latch_resolves_1e_9_volt(d, rs, preset):
+    """A reference 1e-9 V below the exact V_pre is exceeded, 1e-9 V above it is not."""
+    from analog_models.mdwmtj import wall_profile_mean
+    from analog_models.presets import get_preset
+    from analog_models.readout import DividerComparator
+
+    pr = get_preset(preset)
+    acc, vr = pr.accumulator, pr.circuit.v_read
+    d = np.array(d)
+    v = divider_voltage(acc, d[:, 0], acc, d[:, 1], vr, *rs, iters=100)
+    m_top, m_bot = wall_profile_mean(acc, d[:, 0]), wall_profile_mean(acc, d[:, 1])
+    for delta, want in ((-LATCH_RES_V, True), (LATCH_RES_V, False)):
+        latch = DividerComparator(acc, acc, vr, v + delta, *rs)
+        assert np.all(latch.above(m_top, m_bot) == want)
+
+
+def test_latch_follows_programming_resets_and_state():
+    cfg = make_config(12, "cmos+x")
+    chip = AccumulatorArray(cfg)
+    x, y, p = random_events(cfg.geometry, 400, 12)
+    chip.apply_events(x, y, p)
+    before = chip.sample()
+    for ch in range(chip.C):  # every threshold to the lowest level: more neurons fire
+        chip.program_pulse(1, ch, reset=True)
+        for _ in range(63):
+            chip.program_pulse(1, ch, reset=False)
+        chip.program_pulse(2, ch, reset=True)
+    after = chip.sample()
+    assert after.sum() > before.sum()
+    np.testing.assert_array_equal(after, _v_pre_exact(chip) > chip.v_th() + chip.comp_offset)
+    chip.reset_channel(1, np.ones((chip.OH, chip.OW), bool))
+    np.testing.assert_array_equal(chip.sample(), _v_pre_exact(chip) > chip.v_th()
+                                  + chip.comp_offset)
+    assert chip.v_pre((0, 1, 2)).shape == ()
+    assert chip.v_pre((0, 1, 2)) == chip.v_pre()[0, 1, 2]
+
+
+# ---------------------------------------------------------------- complete state
+@pytest.mark.parametrize("weight_config", ["cmos", "mdwmtj", "cmos+x"])
+def test_state_restores_devices_counters_vth_and_decisions(weight_config):
+    cfg = make_config(13, weight_config)
+    chip = AccumulatorArray(cfg)
+    x, y, p = random_events(cfg.geometry, 300, 13)
+    chip.apply_events(x[:100], y[:100], p[:100])
+    chip.program_pulse(0, 4, reset=True)
+    chip.program_pulse(0, 4, reset=False)
+    chip.program_pulse(1, 0, reset=False)
+    snap = chip.state()
+    want = {"ticks": {k: v.copy() for k, v in snap.items()}, "vth": chip.v_th().copy(),
+            "flags": chip.sample().copy(), "inc": chip.increments.copy()}
+
+    def go(c):  # what happens after the snapshot
+        c.apply_events(x[100:], y[100:], p[100:])
+        c.program_pulse(0, 4, reset=False)
+        c.program_pulse(2, 1, reset=False)
+        c.reset(np.ones(c.neuron_shape, bool), width_s=30e-9)
+        return c.state(), c.v_th().copy(), c.sample().copy()
+
+    first = go(chip)
+    changed = ("th_bot", "th_pulses", "pos", "event_count") + (
+        ("weight", "w_pulses") if weight_config != "cmos" else ())
+    for k in changed:  # the change reached these
+        assert not np.array_equal(first[0][k], snap[k]), k
+    chip.load_state(snap)
+    for k, v in want["ticks"].items():
+        np.testing.assert_array_equal(chip.state()[k], v)
+    np.testing.assert_array_equal(chip.v_th(), want["vth"])
+    np.testing.assert_array_equal(chip.sample(), want["flags"])
+    np.testing.assert_array_equal(chip.increments, want["inc"])
+    second = go(chip)  # the same future, bit for bit (jitter keys restored too)
+    for k in first[0]:
+        np.testing.assert_array_equal(second[0][k], first[0][k])
+    np.testing.assert_array_equal(second[1], first[1])
+    np.testing.assert_array_equal(second[2], first[2])
+    # a fresh instance given the snapshot is the same chip
+    fresh = AccumulatorArray(cfg, programmed=False)
+    fresh.load_state(snap)
+    np.testing.assert_array_equal(fresh.v_th(), want["vth"])
+    np.testing.assert_array_equal(fresh.sample(), want["flags"])
+
+
+def test_bad_state_is_named():
+    chip = AccumulatorArray(make_config(0))
+    st_ = chip.state()
+    with pytest.raises(ValueError, match="state: missing 'th_top'"):
+        chip.load_state({k: v for k, v in st_.items() if k != "th_top"})
+    with pytest.raises(ValueError, match="state: pos must be integer of shape"):
+        chip.load_state({**st_, "pos": st_["pos"][:1]})
+    with pytest.raises(ValueError, match="state: neg positions must lie in"):
+        chip.load_state({**st_, "neg": st_["neg"] - 1})

@@ -52,7 +52,9 @@ def test_fig4_sense_margin(full_run):
     # the documented result (docs/analog_models.md): most runs spike, some do not
     assert 0.85 <= pr["spike_fraction"] == pr["agree_fraction"] < 1.0
     assert pr["margin_min_V"] < 0 < pr["margin_mean_V"]
-    assert 0.005 < pr["margin_std_V"] < 0.02
+    # the spread in units of the signal (V_max - V_mid: 29 mV at the 0.12 V read bias);
+    # device variation scales with the read bias, the 1 mV comparator offset does not
+    assert 0.065 < pr["margin_std_V"] / half < 0.26
     # fixed threshold at V_mid: about half the runs spike nominally; variation flips some
     assert 0.35 < fx["nominal_spike_fraction"] < 0.65
     assert 0.6 < fx["agree_fraction"] < 0.95

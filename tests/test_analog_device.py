@@ -208,3 +208,20 @@ def test_jitter_statistics_and_static_streams():
     assert np.all(np.abs(r1 - 1) <= 0.2) and abs(r1.std() - 0.2 / 3) < 0.01
     with pytest.raises(ValueError, match="seed"):
         stream_key(-1, "x")
+
+
+@FAST
+@given(t=st.lists(st.integers(0, int(TRACK_TICKS)), min_size=1, max_size=40),
+       dw=st.sampled_from([2e-9, 10e-9, 30e-9, 100e-9, 240e-9]))
+def test_wall_profile_from_ticks_equals_the_float_path(t, dw):
+    """The latch's fast wall-profile mean (from ticks, ends' terms only near the ends)
+    equals the reference formula to rounding, for narrow and wide walls."""
+    from analog_models.mdwmtj import wall_profile_mean, wall_profile_mean_ticks
+
+    p = dataclasses.replace(ACC, dw_width=dw)
+    t = np.array(t, dtype=np.int64)
+    ref = wall_profile_mean(p, t / float(TRACK_TICKS))
+    np.testing.assert_allclose(wall_profile_mean_ticks(p, t), ref, rtol=0, atol=2e-15)
+    np.testing.assert_allclose(wall_profile_mean_ticks(p, t[0]), ref[0], rtol=0, atol=2e-15)
+    assert wall_profile_mean_ticks(p, np.int64(0)) == pytest.approx(1.0, abs=1e-15)
+    assert wall_profile_mean_ticks(p, TRACK_TICKS) == pytest.approx(-1.0, abs=1e-15)

@@ -354,8 +354,8 @@ class AccumulatorArray:
     def _check_index(index, n: int | None) -> np.ndarray:
         a = as_int_array("index", index)
         if a.ndim != 1 or (n is not None and a.size != n):
-            raise ValueError(f"index: must be 1-D with one key per event ({n}), got shape "
-                             f"{a.shape}")
+            per = "" if n is None else f" with one key per event ({n})"
+            raise ValueError(f"index: must be 1-D{per}, got shape {a.shape}")
         if a.size and a.min() < 0:
             bad = int(np.flatnonzero(a < 0)[0])
             raise ValueError(f"index: must be >= 0, got index[{bad}] = {int(a[bad])}")
@@ -533,8 +533,8 @@ class AccumulatorArray:
         of ``I_top - I_bot`` at ``V_th + offset``); the per-neuron reference terms are kept
         until the thresholds change, and only neurons whose accumulators moved since the
         last latch are evaluated again. Equal to the decision of a high-precision solve
-        wherever ``|V_pre - V_th - offset| > 1e-9 V`` (tested); < 1 ms for 32x16x16 neurons
-        (``bench/bench_analog.py``). Returns a copy."""
+        wherever ``|V_pre - V_th - offset| > 1e-9 V`` (tested); ~0.5 ms for 32x16x16 neurons
+        after a window that moved half of them (``bench/bench_analog.py``). Returns a copy."""
         if self._latch is None:
             pr, acc = self.preset, self.preset.accumulator
             self._latch = DividerComparator(acc, acc, pr.circuit.v_read,

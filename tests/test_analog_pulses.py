@@ -198,3 +198,15 @@ def test_a_read_bias_that_would_write_is_refused():
     slow = dataclasses.replace(PAPER_2024.circuit, prog_reset_width=100e-9)
     with pytest.raises(ValueError, match="prog_reset_width"):
         dataclasses.replace(PAPER_2024, circuit=slow).validate()
+
+
+def test_registers_md_states_these_minimum_widths():
+    """rtl/REGISTERS.md, "Analog pulse-width requirements", quotes the model's numbers."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "rtl" / "REGISTERS.md").read_text()
+    sec = text[text.index("## Analog pulse-width requirements"):]
+    rows = PAPER_2024.pulse_requirements(F_CLK)
+    for r in rows[:2]:
+        assert f"**{r['min_cycles']} cycles**" in sec
+        assert f"{1e9 * r['min_s']:.1f} ns" in sec

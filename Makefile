@@ -11,6 +11,8 @@ TORCH_SPEC  ?= torch==2.13.0
 # Optional wheel index for torch, e.g. https://download.pytorch.org/whl/cpu for the CPU-only
 # build on Linux (PyPI's Linux wheel is the CUDA one). Empty: pip's configured index.
 TORCH_INDEX_URL ?=
+# SpikingJelly without its requirements (they would replace torch; see pyproject.toml).
+SPIKINGJELLY_SPEC ?= spikingjelly==2.0.0
 # The exact versions `make setup` installs (requirements/lock.txt, made by `make lock` on
 # Linux x86-64, Python 3.11: CI's platform). `make setup LOCK=` installs from pyproject's
 # ranges instead (e.g. with another TORCH_SPEC or Python).
@@ -37,13 +39,16 @@ help:
 	@echo "make lock             rewrite $(LOCK) from the versions installed in $(VENV)"
 
 $(STAMP): pyproject.toml $(LOCK)
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (need Python >= 3.10)"; exit 1; }
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (need Python >= 3.11)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0])'); the bench needs >= 3.11 (SpikingJelly 2.0); run make setup PYTHON=python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@[ -z "$(LOCK)" ] || $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
 	  || echo "note: $(LOCK) was made for Python 3.11; if pip finds no matching version, run: make setup LOCK="
 	$(BIN)/python -m pip install -q --upgrade pip $(PIP_LOCK)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)" $(PIP_LOCK) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(BIN)/python -m pip install -q -e ".[test,lint]" $(PIP_LOCK)
+	$(BIN)/python -m pip install -q --no-deps "$(SPIKINGJELLY_SPEC)" $(PIP_LOCK)
 	touch $@
 
 sim-tools:

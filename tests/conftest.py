@@ -48,3 +48,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     terminalreporter.section("functional coverage (merged over this session's simulations)")
     for line in text.splitlines():
         terminalreporter.write_line(line)
+
+
+# --------------------------------------------------------------------------- golden
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A tiny golden checkpoint (8 first-layer channels, 64 samples, 2 epochs) trained once
+    per test session on the built-in default dataset."""
+    import torch
+
+    from golden.train import TrainConfig, train
+
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("tiny_ck")
+    cfg = TrainConfig(dataset="default", epochs=2, batch_size=16, limit=64, noise=0.1,
+                      noise_warmup=0.0, quantize_from=0.5, lr=5e-3,
+                      arch={"widths": [4, 8, 8], "hidden": 16, "p2m_channels": 8})
+    train(cfg, out, progress=False, threads=1, log=lambda *a: None)
+    return out

@@ -76,3 +76,15 @@ def test_the_venv_is_what_the_lock_says():
             wrong.append(f"{key}: {have} installed, lock {want}")
     assert not wrong, "the venv differs from requirements/lock.txt (rm -rf .venv && make " \
                       "setup, or make lock after a deliberate change):\n" + "\n".join(wrong)
+
+
+def test_spikingjelly_pin_matches_the_setup_spec():
+    """SpikingJelly is installed by make setup with --no-deps (not a pyproject dependency:
+    its requirements would replace torch); the lock pins the same version."""
+    makefile = (REPO / "Makefile").read_text()
+    spec = next(line.split("?=")[1].strip() for line in makefile.splitlines()
+                if line.startswith("SPIKINGJELLY_SPEC"))
+    assert Requirement(spec).specifier.contains(_lock()["spikingjelly"]), spec
+    from golden.snn import SPIKINGJELLY_VERSION
+
+    assert _lock()["spikingjelly"] == Version(SPIKINGJELLY_VERSION)

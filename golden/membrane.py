@@ -1,0 +1,144 @@
+"""The non-volatile MDWMTJ membrane of the ``fitted`` first layer, with a hand-written
+backward pass (the time loop is the layer's cost; autograd's graph of ~30 small ops per
+window made a training step 6x the ideal layer's).
+
+Per window ``t`` and neuron (``inc``: the window's DW increments, normalized to the track):
+
+    a_t   = d_{t-1} + inc_t                (both accumulators)
+    e_t   = min(a_t, 1)                    (the wall stops at the track end)
+    x_t   = e_t[pos] - e_t[neg]
+    v_t   = f2(x_t) + k_v * f2_sigma(x_t)  (k_v: the neuron's V noise, 0 without noise)
+    s_t   = [v_t > theta]                  (the comparator: strict, as the chip's)
+    d_t   = e_t * (1 - s_t)                (hard reset of both walls on a spike)
+
+``f2`` and ``f2_sigma`` are piecewise linear on a uniform grid (one table lookup each).
+Backward: the comparator's derivative is the arctan surrogate
+``alpha / 2 / (1 + (pi/2 alpha u)^2)``, ``u = (v - theta) / width``; the reset is detached
+(as SpikingJelly's ``detach_reset``); the clamp at the track end passes no gradient.
+:func:`membrane_reference` is the same computation in plain autograd: the tests check both
+agree in value and gradient.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+ALPHA = 2.0  # arctan surrogate sharpness (SpikingJelly's ATan default)
+
+
+def _surrogate_grad(u: torch.Tensor) -> torch.Tensor:
+    return (ALPHA / 2.0) / (1.0 + (math.pi / 2.0 * ALPHA * u) ** 2)
+
+
+def _tables(tables: torch.Tensor):
+    """Per grid point (G rows): value and slope per GRID UNIT (to the next point; the last
+    slope repeated, used only at distance 0) of f2 and of f2_sigma, contiguous 1-D each."""
+    out = []
+    for tab in (tables[0], tables[1]):
+        slope = tab[1:] - tab[:-1]
+        out += [tab.contiguous(), torch.cat([slope, slope[-1:]]).contiguous()]
+    return out
+
+
+class _Membrane(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, inc, theta, k_v, tables, x0, dx, width):
+        # inc (T, 2, N...) ; theta broadcastable to (N...) ; k_v (N...) or None
+        T = inc.shape[0]
+        f2_val, f2_slope, sg_val, sg_slope = _tables(tables)
+        top = float(tables.shape[1] - 1)
+        d = torch.zeros_like(inc[0])
+        spikes = torch.empty((T,) + inc.shape[2:], dtype=inc.dtype, device=inc.device)
+        unsat = torch.empty(inc.shape, dtype=torch.bool, device=inc.device)
+        slope = torch.empty_like(spikes)  # dV / d(grid unit)
+        margin = torch.empty_like(spikes)  # v - theta
+        for t in range(T):
+            a = d.add_(inc[t])
+            torch.le(a, 1.0, out=unsat[t])  # torch.clamp's gradient mask: a == 1 passes
+            e = a.clamp_(max=1.0)
+            pos = torch.sub(e[0], e[1]).sub_(x0).mul_(1.0 / dx).clamp_(0.0, top)  # grid units
+            i0 = pos.floor()
+            dist = pos.sub_(i0)  # in [0, 1); at the top point i0 = top, dist = 0
+            idx = i0.long()
+            st = slope[t]
+            torch.take(f2_slope, idx, out=st)
+            v = torch.addcmul(f2_val.take(idx), st, dist)
+            if k_v is not None:
+                s_slope = sg_slope.take(idx)
+                v.addcmul_(k_v, torch.addcmul(sg_val.take(idx), s_slope, dist))
+                st.addcmul_(k_v, s_slope)
+            m = torch.sub(v, theta, out=margin[t])
+            fired = m > 0  # the comparator: strict, as the chip's
+            spikes[t] = fired
+            d = e.masked_fill_(fired, 0.0)  # hard reset of both walls
+        ctx.save_for_backward(spikes, unsat, slope, margin)
+        ctx.width, ctx.dx = width, dx
+        ctx.theta_shape = theta.shape
+        return spikes
+
+    @staticmethod
+    def backward(ctx, g_spikes):
+        spikes, unsat, slope, margin = ctx.saved_tensors
+        T = spikes.shape[0]
+        # dL/dv = dL/ds * surrogate'((v - theta) / width) / width, all windows at once
+        g_v = _surrogate_grad(margin * (1.0 / ctx.width)).mul_(g_spikes).mul_(1.0 / ctx.width)
+        g_x = slope.mul(1.0 / ctx.dx).mul_(g_v)
+        keep = 1.0 - spikes
+        g_inc = torch.empty(unsat.shape, dtype=g_spikes.dtype, device=g_spikes.device)
+        g_d = torch.zeros(unsat.shape[1:], dtype=g_spikes.dtype, device=g_spikes.device)
+        for t in range(T - 1, -1, -1):
+            g_e = g_d * keep[t]  # the reset is detached: no gradient through s
+            g_e[0] += g_x[t]
+            g_e[1] -= g_x[t]
+            g_d = torch.mul(g_e, unsat[t], out=g_inc[t])
+        g_th = None
+        if ctx.needs_input_grad[1]:  # theta was broadcast to the neurons: sum back
+            g_th = (-g_v.sum(0)).sum_to_size(ctx.theta_shape)
+        return g_inc, g_th, None, None, None, None, None
+
+
+def membrane(inc: torch.Tensor, theta: torch.Tensor, tables: torch.Tensor, x0: float,
+             dx: float, width: float, k_v: torch.Tensor | None = None) -> torch.Tensor:
+    """Spikes (T, N...) of the membrane dynamics (module docstring).
+
+    ``inc`` (T, 2, N...): DW increments of the positive [0] and negative [1] accumulators;
+    ``theta``: thresholds broadcastable to N...; ``tables`` (2, G): f2 and f2_sigma on the
+    grid ``x0 + i dx``; ``width``: surrogate width (normalized V); ``k_v`` (N...): the V
+    noise factor of each neuron (None: no noise)."""
+    if inc.dim() < 3 or inc.shape[1] != 2:
+        raise ValueError(f"inc: expected (T, 2, ...), got {tuple(inc.shape)}")
+    return _Membrane.apply(inc, theta, k_v, tables, float(x0), float(dx), float(width))
+
+
+def membrane_reference(inc, theta, tables, x0, dx, width, k_v=None):
+    """:func:`membrane` in plain autograd ops (the reference of the tests)."""
+    from golden.curves import interp_uniform
+
+    val, sig = tables[0], tables[1]
+    d = torch.zeros_like(inc[0])
+    out = []
+    for t in range(inc.shape[0]):
+        a = d + inc[t]
+        e = torch.clamp(a, max=1.0)
+        x = e[0] - e[1]
+        v = interp_uniform(x, x0, dx, val)
+        if k_v is not None:
+            v = v + k_v * interp_uniform(x, x0, dx, sig)
+        s = _SurrogateStep.apply((v - theta) / width)
+        out.append(s)
+        d = e * (1.0 - s.detach())
+    return torch.stack(out)
+
+
+class _SurrogateStep(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, u):
+        ctx.save_for_backward(u)
+        return (u > 0).to(u.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (u,) = ctx.saved_tensors
+        return g * _surrogate_grad(u)

@@ -1,0 +1,95 @@
+"""golden.curves and golden.membrane: the torch port of f1/f2 against the numpy original
+(within tolerance, not bit for bit: two numerical paths), and the hand-written backward
+pass of the membrane against plain autograd."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analog_models.fitted import load_f1f2
+from golden.curves import TorchCurves, interp_uniform
+from golden.membrane import membrane, membrane_reference
+
+F = load_f1f2()
+
+
+@pytest.mark.parametrize("config", ["cmos", "mdwmtj", "cmos+x"])
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-12), (torch.float32, 2e-6)])
+def test_torch_curves_equal_numpy(config, dtype, tol):
+    c = TorchCurves(config, F, dtype=dtype)
+    w = np.linspace(0, 1, 301)
+    d = np.linspace(-1, 1, 401)
+    x = np.linspace(0, 1, 101)
+    t = lambda a: torch.as_tensor(a, dtype=dtype)  # noqa: E731
+    np.testing.assert_allclose(c.g(t(w)).numpy(), F.g(w, config), rtol=0, atol=tol)
+    np.testing.assert_allclose(c.f1_sigma(t(x)).numpy(), F.f1_sigma(x, config), rtol=0, atol=tol)
+    np.testing.assert_allclose(c.f2(t(d)).numpy(), F.f2(d), rtol=0, atol=tol)
+    np.testing.assert_allclose(c.f2_sigma(t(d)).numpy(), F.f2_sigma(d), rtol=0, atol=tol)
+    np.testing.assert_allclose(c.threshold_levels.numpy(), F.threshold_norm(np.arange(64)),
+                               rtol=0, atol=tol)
+    assert c.n_fs == pytest.approx(F.n_fs(config), rel=1e-12)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.floats(-1.5, 1.5, allow_nan=False), min_size=1, max_size=30))
+def test_interp_is_np_interp_clamped(xs):
+    grid = np.linspace(-1, 1, 41)
+    table = np.sin(3 * grid) + grid ** 2
+    got = interp_uniform(torch.tensor(xs, dtype=torch.float64), -1.0, 0.05,
+                         torch.tensor(table)).numpy()
+    np.testing.assert_allclose(got, np.interp(xs, grid, table), rtol=0, atol=1e-12)
+
+
+def test_f1_noise_helper_equals_its_definition():
+    c = TorchCurves("cmos+x", F, dtype=torch.float64)
+    inc = torch.rand(4, 2, 3, 5, 5, dtype=torch.float64)
+    kz = torch.randn(2, 3, 5, 5, dtype=torch.float64)
+    want = (inc + c.f1_sigma(inc) * kz).clamp(min=0.0)
+    torch.testing.assert_close(c.add_f1_noise(inc, kz), want, rtol=0, atol=1e-14)
+
+
+def test_threshold_code_is_the_nearest_level():
+    c = TorchCurves()
+    lv = c.threshold_levels
+    codes = c.threshold_code(lv + 1e-4)
+    assert torch.equal(codes, torch.arange(64))
+    assert int(c.threshold_code(torch.tensor(5.0))) == 0  # above the top: code 0
+    assert int(c.threshold_code(torch.tensor(-5.0))) == 63
+
+
+@settings(max_examples=25)
+@given(seed=st.integers(0, 2**31), T=st.integers(1, 7), noise=st.booleans(),
+       scale=st.floats(0.05, 0.8))
+def test_membrane_backward_equals_autograd_reference(seed, T, noise, scale):
+    g = torch.Generator().manual_seed(seed)
+    c = TorchCurves(dtype=torch.float64)
+    inc = (torch.rand(T, 2, 2, 3, 4, 4, generator=g, dtype=torch.float64) * scale)
+    inc.requires_grad_()
+    th = (torch.rand(3, 1, 1, generator=g, dtype=torch.float64) * 0.6 - 0.1).requires_grad_()
+    k = torch.randn(2, 3, 4, 4, generator=g, dtype=torch.float64) * 0.5 if noise else None
+    w = torch.randn(T, 2, 3, 4, 4, generator=g, dtype=torch.float64)
+    a = membrane(inc, th, c.f2_tables, c.d0, c.dd, 0.15, k)
+    b = membrane_reference(inc, th, c.f2_tables, c.d0, c.dd, 0.15, k)
+    assert torch.equal(a, b), f"seed {seed}: spikes differ"
+    ga = torch.autograd.grad((a * w).sum(), (inc, th))
+    gb = torch.autograd.grad((b * w).sum(), (inc, th))
+    for x, y in zip(ga, gb, strict=True):
+        torch.testing.assert_close(x, y, rtol=1e-9, atol=1e-10)
+
+
+def test_membrane_dynamics_by_hand():
+    """One neuron, threshold 0.3: the walls accumulate over windows (non-volatile), stop at
+    the track end, the neuron fires when f2(d_pos - d_neg) > 0.3, a spike resets both."""
+    c = TorchCurves(dtype=torch.float64)
+    f2 = lambda d: float(c.f2(torch.tensor(d, dtype=torch.float64)))  # noqa: E731
+    assert f2(0.2) < 0.3 < f2(0.4) and f2(0.6) > 0.3
+    inc_pos = [0.2, 0.2, 0.7, 0.7, 0.0]
+    inc_neg = [0.0, 0.0, 0.6, 0.2, 0.0]
+    # d: (0.2, 0) no; (0.4, 0) fires, reset; (0.7, 0.6) no; (min(1.4, 1), 0.8): diff 0.2, no
+    # (without the track end it would be 0.6 and fire); unchanged, no
+    inc = torch.tensor([inc_pos, inc_neg], dtype=torch.float64).T.reshape(5, 2, 1)
+    s = membrane(inc, torch.tensor([0.3], dtype=torch.float64), c.f2_tables, c.d0, c.dd,
+                 0.15).view(-1).tolist()
+    assert s == [0, 1, 0, 0, 0]

@@ -1,0 +1,134 @@
+"""golden.p2m_layer, golden.network, golden.export: the P2M first layer's modes, its
+quantization, and the chip configuration it exports (checked against the device model)."""
+
+import numpy as np
+import pytest
+import torch
+
+from analog_models.accumulator import AccumulatorArray
+from analog_models.chip_config import ChipConfig
+from golden.export import check_matches, export_chip_config, first_layer_codes
+from golden.network import NetConfig, P2MNet
+from golden.p2m_layer import WEIGHT_LEVELS, P2MConv
+
+torch.set_num_threads(1)
+
+
+def small_net(weight_config="cmos+x", **kw):
+    cfg = NetConfig(sensor_height=9, sensor_width=9, p2m_channels=4, weight_config=weight_config,
+                    widths=(4, 4, 4), pool=(False, True, False, False), hidden=8, **kw)
+    torch.manual_seed(0)
+    return P2MNet(cfg)
+
+
+def test_shapes_and_modes():
+    net = small_net()
+    x = torch.poisson(torch.full((3, 2, 2, 9, 9), 0.5))
+    for mode in ("fitted", "ideal"):
+        net.set_mode(mode)
+        out = net(x)
+        assert out.shape == (2, 10)
+        assert net.last_spikes["p2m"].shape == (3, 2, 4, 4, 4)
+        assert set(net.last_spikes["p2m"].unique().tolist()) <= {0.0, 1.0}
+    net.set_mode("chip")
+    with pytest.raises(RuntimeError, match="events"):
+        net(x)
+    with pytest.raises(ValueError, match="mode"):
+        net.set_mode("analog")
+    with pytest.raises(ValueError, match="noise"):
+        net.p2m.noise = 1.5
+
+
+def test_increments_follow_the_sign_and_g():
+    """One ON event at pixel (4, 4): the neurons whose 3x3 stride-2 windows cover it move,
+    by g(|w|) / n_fs on the accumulator of the weight's sign; level-0 weights are no cell."""
+    layer = P2MConv(channels=2)
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.weight[0, 1, 1, 1] = 0.6  # neuron (1, 1): pixel (4, 4) = (2*1 + 2, 2*1 + 2)?
+        layer.weight[0, 1, 2, 2] = -1.0
+        layer.weight[1, 1, 0, 0] = 0.02  # rounds to level 0: no cell
+    counts = torch.zeros(1, 2, 9, 9)
+    counts[0, 1, 4, 4] = 1
+    pos, neg = layer.increments(counts)
+    g = lambda w: float(layer.curves.g(torch.tensor(w))) / layer.curves.n_fs  # noqa: E731
+    # pixel 4 = 2*oy + ky: (oy, ky) in {(1, 2), (2, 0)}
+    assert pos[0, 0, 1, 1] == 0 and pos[0, 0, 2, 2] == 0  # ky=2 is -1.0; ky=0 is 0
+    assert float(neg[0, 0, 1, 1].detach()) == pytest.approx(g(1.0), rel=1e-6)
+    assert float(pos[0, 1].abs().sum()) == 0 and float(neg[0, 1].abs().sum()) == 0
+    counts[0, 1, 4, 4] = 0
+    counts[0, 1, 3, 3] = 3  # pixel 3: (oy, ky) = (1, 1): three events on weight 0.6
+    pos, neg = layer.increments(counts)
+    assert float(pos[0, 0, 1, 1].detach()) == pytest.approx(3 * g(0.6), rel=1e-6)
+
+
+def test_quantized_forward_uses_the_exported_codes():
+    net = small_net()
+    net.p2m.quantize = True
+    codes = first_layer_codes(net)
+    w_q = net.p2m._effective_weight().detach().numpy()
+    np.testing.assert_allclose(w_q, codes["weight_sign"] * codes["levels"] / WEIGHT_LEVELS,
+                               rtol=0, atol=1e-7)
+    th = net.p2m.effective_threshold().detach()
+    levels = net.p2m.curves.threshold_levels
+    np.testing.assert_allclose(th.numpy(), levels[torch.as_tensor(codes["threshold_codes"])],
+                               rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("weight_config", ["cmos", "mdwmtj", "cmos+x"])
+def test_export_matches_the_device_model(weight_config, tmp_path):
+    """The exported configuration, built as a nominal chip (no variation), moves each wall
+    per event by what the fitted layer assumes: g(|w|) / n_fs for the cell's level, on the
+    accumulator of the weight's sign (within the fit error of g, 2.5 % of full scale)."""
+    net = small_net(weight_config)
+    cfg = export_chip_config(net, window_us=32_000, variation="none")
+    path = cfg.save(tmp_path / "chip.json")
+    back = ChipConfig.load(path)
+    check_matches(back, net, str(path))
+    chip = AccumulatorArray(back)
+    codes = first_layer_codes(net)
+    # (C, P, K, K): the first neuron's cells, nominal chip; sign-0 cells drive nothing
+    inc = np.where(codes["weight_sign"] != 0, chip.increments[:, 0, 0], 0.0)
+    g = net.p2m.curves.g(torch.as_tensor(codes["levels"] / WEIGHT_LEVELS,
+                                         dtype=torch.float32)).numpy()
+    want = np.where(codes["weight_sign"] != 0, g / net.p2m.curves.n_fs, 0.0)
+    full = 1.0 / net.p2m.curves.n_fs
+    assert np.all(np.abs(inc - want) <= 0.025 * full), np.abs(inc - want).max() / full
+    assert np.array_equal(np.asarray(back.weight_sign), codes["weight_sign"])
+
+
+def test_geometry_mismatch_is_a_clear_error(tmp_path):
+    net = small_net()
+    cfg = export_chip_config(net, 32_000)
+    other = small_net()
+    other.cfg.p2m_channels = 8
+    with pytest.raises(ValueError, match="geometry.channels"):
+        check_matches(cfg, other, "chip.json")
+
+
+def test_constrain_keeps_the_programmable_range():
+    net = small_net()
+    with torch.no_grad():
+        net.p2m.weight.mul_(5)
+        net.p2m.threshold.fill_(3.0)
+    net.constrain_()
+    assert float(net.p2m.weight.abs().max()) <= 1.0
+    assert float(net.p2m.threshold.max()) <= float(net.p2m.curves.threshold_levels.max())
+
+
+def test_noise_is_seeded_and_zero_noise_is_deterministic():
+    net = small_net()
+    x = torch.poisson(torch.full((4, 3, 2, 9, 9), 1.0))
+    net.set_mode("fitted", noise=0.0)
+    a, b = net(x), net(x)
+    assert torch.equal(a, b)
+    net.set_mode("fitted", noise=0.2)
+    torch.manual_seed(3)
+    c = net(x)
+    s1 = net.last_spikes["p2m"].clone()
+    torch.manual_seed(3)
+    d = net(x)
+    assert torch.equal(c, d) and torch.equal(s1, net.last_spikes["p2m"])
+    torch.manual_seed(4)
+    net(x)
+    assert not torch.equal(s1, net.last_spikes["p2m"])

@@ -114,8 +114,14 @@ def _experiment(args) -> int:
     from golden.experiments import run_experiment
 
     _threads(args)
+    arch = {}
+    if args.widths:
+        arch["widths"] = args.widths
+    if args.hidden is not None:
+        arch["hidden"] = args.hidden
     run_experiment(args.which, out=args.out, datasets=args.dataset, data=args.data,
-                   epochs=args.epochs, progress=not args.quiet, seed=args.seed)
+                   epochs=args.epochs, progress=not args.quiet, seed=args.seed, arch=arch,
+                   limit=args.limit)
     return 0
 
 
@@ -241,6 +247,11 @@ def register(subparsers) -> None:
     p.add_argument("--data", action="append", default=None,
                    help="dataset folders, in the order of --dataset")
     p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--widths", type=_csv_ints, default=None,
+                   help="conv layers 2..4 widths of every run, e.g. 32,64,64")
+    p.add_argument("--hidden", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None,
+                   help="at most N samples per split (a quick run)")
     p.add_argument("--out", default="out/experiments")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None)

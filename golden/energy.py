@@ -28,7 +28,7 @@ similar): per input event, the write pulses of the weight cells it drives (every
 every output neuron whose window covers the pixel): ``V_write I_W t_w`` each, with the
 nominal ``I_W`` of the programmed codes; per window, the two read dividers of every neuron
 (V_pre and V_th) for a read time ``t_read``; per reset neuron, the reset pulses of its two
-accumulators (``I_reset^2 R_hm t_reset``).
+accumulators (``V_DD I_reset t_reset``, ``V_DD`` the core supply).
 """
 
 from __future__ import annotations
@@ -154,11 +154,31 @@ def frontend_energy(config, events_per_sample: float, windows: int,
     r_series = 2 * float(effective_resistance(acc, 0.0))
     n_neurons = g.channels * g.out_height * g.out_width
     e_window = 2 * n_neurons * c.v_read ** 2 / r_series * t_read
-    e_reset = 2 * c.reset_current ** 2 * acc.r_hm * c.reset_pulse_width
+    # the reset current is drawn from the core supply (assumption: the CMOS weight cells'
+    # write supply) for the reset pulse, on both accumulators
+    e_reset = 2 * c.v_write_cmos * c.reset_current * c.reset_pulse_width
     total = events_per_sample * e_event + windows * e_window + resets_per_sample * e_reset
     return {"weight_config": config.weight_config, "per_event_J": e_event,
             "per_window_read_J": e_window, "per_reset_neuron_J": e_reset,
             "per_sample_J": total, "t_read_s": t_read,
             "assumptions": "nominal devices; write V_write I_W t_w per driven cell; read "
                            f"V_read^2 / (2 R_P) for {t_read * 1e9:.0f} ns per divider and "
-                           "window; reset I_reset^2 R_hm t_reset per accumulator"}
+                           "window; reset V_DD I_reset t_reset per accumulator"}
+
+
+def frontend_comparison(net, window_us: int, events_per_sample: float, windows: int,
+                        resets_per_sample: float) -> dict[str, dict]:
+    """:func:`frontend_energy` of ``net``'s first layer realized as CMOS, MDWMTJ and CMOS+X
+    weights (the same weight levels, each configuration's codes)."""
+    from golden.export import export_chip_config
+
+    out = {}
+    for config in ("cmos", "mdwmtj", "cmos+x"):
+        saved = net.cfg.weight_config
+        try:
+            net.cfg.weight_config = config
+            chip = export_chip_config(net, window_us, variation="none")
+        finally:
+            net.cfg.weight_config = saved
+        out[config] = frontend_energy(chip, events_per_sample, windows, resets_per_sample)
+    return out

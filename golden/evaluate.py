@@ -30,7 +30,7 @@ from analog_models.chip_config import ChipConfig
 from golden.checkpoint import load_net
 from golden.chip import ChipFirstLayer
 from golden.data import FramedSplit, open_split
-from golden.energy import EnergyModel, backend_energy, layer_ops
+from golden.energy import EnergyModel, backend_energy, frontend_comparison, layer_ops
 from golden.export import check_matches, export_chip_config
 from golden.network import P2MNet
 from golden.p2m_layer import MODES
@@ -174,6 +174,9 @@ def evaluate(checkpoint: str | Path, data: str | Path | None = None, split: str 
     energy = backend_energy(res["ops"], energy_model or EnergyModel())
     result["energy_backend_norm"] = energy["energy_backend_norm"]
     result["energy"] = energy
+    if not net.p2m.reprogram:
+        result["frontend_energy"] = frontend_comparison(
+            net, window_us, result["input_events_mean"], T, result["first_layer_spikes_mean"])
     if mode == "chip":
         a, b = res["spikes"], ref["spikes"]
         both = np.logical_and(a, b).sum()
@@ -205,6 +208,14 @@ def format_result(r: dict[str, Any]) -> str:
              f"system ({1e9 * r['energy']['p2m_J']:.2f} nJ vs "
              f"{1e9 * r['energy']['conventional_J']:.2f} nJ per sample)",
              f"    assumptions: {r['energy']['assumptions']}"]
+    fe = r.get("frontend_energy")
+    if fe:
+        parts = ", ".join(f"{k} {1e12 * v['per_event_J']:.2f} pJ/event + "
+                          f"{1e9 * v['per_window_read_J']:.3f} nJ/window read"
+                          for k, v in fe.items())
+        lines.append(f"  front-end energy    {parts} (nominal devices; "
+                     f"{1e12 * fe[next(iter(fe))]['per_reset_neuron_J']:.3f} pJ per reset "
+                     "neuron)")
     if r["mode"] == "chip":
         ag = r["agreement"]
         c = r["chip"]

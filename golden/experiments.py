@@ -73,10 +73,22 @@ def datasets_present(datasets: list[str] | None, data: list[str] | None) -> list
     return out
 
 
-def _run(out: Path, progress: bool, **kw) -> Path:
-    cfg = TrainConfig(**kw)
-    train(cfg, out, progress=progress)
-    return out
+class _Settings:
+    """What every run of an experiment shares: epochs, seed, architecture, sample limit."""
+
+    def __init__(self, epochs: int, seed: int, arch: dict | None, limit: int | None,
+                 progress: bool) -> None:
+        self.epochs, self.seed, self.arch, self.limit = epochs, seed, dict(arch or {}), limit
+        self.progress = progress
+
+    def run(self, out: Path, **kw) -> Path:
+        arch = {**self.arch, **kw.pop("arch", {})}
+        cfg = TrainConfig(epochs=self.epochs, seed=self.seed, limit=self.limit, arch=arch, **kw)
+        train(cfg, out, progress=self.progress)
+        return out
+
+    def eval(self, ck: Path, mode: str) -> dict:
+        return evaluate(ck, split="test", mode=mode, limit=self.limit, progress=self.progress)
 
 
 def _write(out: Path, name: str, rows: list[dict], md: str) -> None:
@@ -93,21 +105,21 @@ def _pct(v) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
-def table1(out: Path, sets, epochs: int, progress: bool, seed: int) -> list[dict]:
+def table1(out: Path, sets, st: _Settings) -> list[dict]:
     rows = []
     for kind, folder in sets:
         paper = PAPER_TABLE1.get(_paper_key(kind), {})
-        base = _run(out / kind / "baseline", progress, dataset=kind, data=folder, mode="ideal",
-                    noise=0.0, epochs=epochs, seed=seed)
-        r = evaluate(base, split="test", mode="ideal", progress=progress)
+        base = st.run(out / kind / "baseline", dataset=kind, data=folder, mode="ideal",
+                      noise=0.0)
+        r = st.eval(base, "ideal")
         rows.append({"dataset": kind, "model": "baseline (ideal)", "noise_pct": 0,
                      "accuracy": 100 * r["accuracy"], "chip_accuracy": None,
                      "paper": paper.get("baseline")})
         for nu in NOISES:
-            ckpt = _run(out / kind / f"fitted_noise{int(100 * nu)}", progress, dataset=kind,
-                        data=folder, mode="fitted", noise=nu, epochs=epochs, seed=seed)
-            r = evaluate(ckpt, split="test", mode="fitted", progress=progress)
-            c = evaluate(ckpt, split="test", mode="chip", progress=progress)
+            ckpt = st.run(out / kind / f"fitted_noise{int(100 * nu)}", dataset=kind,
+                          data=folder, mode="fitted", noise=nu)
+            r = st.eval(ckpt, "fitted")
+            c = st.eval(ckpt, "chip")
             rows.append({"dataset": kind, "model": "P2M fitted", "noise_pct": int(100 * nu),
                          "accuracy": 100 * r["accuracy"], "chip_accuracy": 100 * c["accuracy"],
                          "paper": paper.get(nu)})
@@ -124,18 +136,16 @@ def table1(out: Path, sets, epochs: int, progress: bool, seed: int) -> list[dict
     return rows
 
 
-def table2(out: Path, sets, epochs: int, progress: bool, seed: int) -> list[dict]:
+def table2(out: Path, sets, st: _Settings) -> list[dict]:
     if len(sets) < 2:
         raise ValueError("table2 needs two datasets (train on one, reprogram for the other); "
                          "give --dataset A --dataset B (with --data), or set P2M_NMNIST_DIR")
     (a, fa), (b, fb) = sets[0], sets[1]
-    ck_a = _run(out / f"{a}" / "source", progress, dataset=a, data=fa, epochs=epochs, seed=seed)
-    arch = {"reprogram": False}
+    ck_a = st.run(out / f"{a}" / "source", dataset=a, data=fa)
     rows = []
     # (1) the first layer as programmed for A, backend trained on B
-    as_is = _run(out / f"{a}_to_{b}" / "first_layer_as_is", progress, dataset=b, data=fb,
-                 epochs=epochs, seed=seed, init=str(ck_a), trainable="backend",
-                 quantize_from=0.0, arch=arch)
+    as_is = st.run(out / f"{a}_to_{b}" / "first_layer_as_is", dataset=b, data=fb,
+                   init=str(ck_a), trainable="backend", quantize_from=0.0)
     # (2) reprogrammed within the CMOS+X range: transistors fixed, MDWMTJs + thresholds train
     from golden.checkpoint import load_net, save
     from golden.network import P2MNet
@@ -152,16 +162,15 @@ def table2(out: Path, sets, epochs: int, progress: bool, seed: int) -> list[dict
     save(seed_dir, "model", rp.state_dict(), {k: v for k, v in meta_a.items()
                                               if k not in ("schema", "version", "tensors_sha256")}
          | {"arch": cfg.to_dict()})
-    reprog = _run(out / f"{a}_to_{b}" / "first_layer_reprogrammed", progress, dataset=b,
-                  data=fb, epochs=epochs, seed=seed, init=str(seed_dir), trainable="all",
-                  quantize_from=0.5, arch={"reprogram": True})
-    scratch = _run(out / f"{b}" / "scratch", progress, dataset=b, data=fb, epochs=epochs,
-                   seed=seed)
+    reprog = st.run(out / f"{a}_to_{b}" / "first_layer_reprogrammed", dataset=b, data=fb,
+                    init=str(seed_dir), trainable="all", quantize_from=0.5,
+                    arch={"reprogram": True})
+    scratch = st.run(out / f"{b}" / "scratch", dataset=b, data=fb)
     for label, ck in (("first layer as programmed for " + a, as_is),
                       ("first layer reprogrammed (CMOS+X range)", reprog),
                       ("trained on " + b + " from scratch", scratch)):
-        r = evaluate(ck, split="test", mode="fitted", progress=progress)
-        c = evaluate(ck, split="test", mode="chip", progress=progress)
+        r = st.eval(ck, "fitted")
+        c = st.eval(ck, "chip")
         rows.append({"source": a, "target": b, "model": label, "accuracy": 100 * r["accuracy"],
                      "chip_accuracy": 100 * c["accuracy"]})
     md = [f"# Table 2: reprogramming from {a} to {b}", "",
@@ -177,13 +186,12 @@ def table2(out: Path, sets, epochs: int, progress: bool, seed: int) -> list[dict
     return rows
 
 
-def fig7(out: Path, sets, epochs: int, progress: bool, seed: int) -> list[dict]:
+def fig7(out: Path, sets, st: _Settings) -> list[dict]:
     rows = []
     for kind, folder in sets:
         for lam in L1_STRENGTHS:
-            ck = _run(out / kind / f"l1_{lam:g}", progress, dataset=kind, data=folder,
-                      epochs=epochs, seed=seed, l1=lam)
-            r = evaluate(ck, split="test", mode="fitted", progress=progress)
+            ck = st.run(out / kind / f"l1_{lam:g}", dataset=kind, data=folder, l1=lam)
+            r = st.eval(ck, "fitted")
             rows.append({"dataset": kind, "l1": lam, "accuracy": 100 * r["accuracy"],
                          "bandwidth": r["bandwidth"],
                          "energy_backend_norm": r["energy_backend_norm"],
@@ -207,7 +215,8 @@ def fig7(out: Path, sets, epochs: int, progress: bool, seed: int) -> list[dict]:
 
 
 def run_experiment(which: str, out: str | Path = "out/experiments", datasets=None, data=None,
-                   epochs: int = 10, progress: bool = True, seed: int = 0) -> list[dict]:
+                   epochs: int = 10, progress: bool = True, seed: int = 0,
+                   arch: dict | None = None, limit: int | None = None) -> list[dict]:
     """Run ``table1``, ``table2`` or ``fig7`` (module docstring); returns the table rows."""
     fn = {"table1": table1, "table2": table2, "fig7": fig7}.get(which)
     if fn is None:
@@ -215,7 +224,7 @@ def run_experiment(which: str, out: str | Path = "out/experiments", datasets=Non
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"--epochs: must be a positive integer, got {epochs!r}")
     sets = datasets_present(datasets, data)
-    rows = fn(Path(out) / which, sets, epochs, progress, seed)
+    rows = fn(Path(out) / which, sets, _Settings(epochs, seed, arch, limit, progress))
     print((Path(out) / which / f"{which}.md").read_text())
     return rows
 

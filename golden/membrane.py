@@ -44,9 +44,14 @@ def _tables(tables: torch.Tensor):
 
 class _Membrane(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, inc, theta, k_v, tables, x0, dx, width):
-        # inc (T, 2, N...) ; theta broadcastable to (N...) ; k_v (N...) or None
+    def forward(ctx, inc, theta, k_v, tables, x0, dx, width, kz, s1, s2):
+        # inc (T, 2, N...) ; theta broadcastable to (N...) ; k_v (N...) or None ;
+        # kz (2, N...) or None: the f1 noise factor, sigma_f1(x) = x max(s1 + s2 x, 0)
         T = inc.shape[0]
+        deriv = None
+        if kz is not None:
+            deriv = torch.empty_like(inc)  # d(noisy increment) / d(increment)
+            kz2 = kz * s2
         f2_val, f2_slope, sg_val, sg_slope = _tables(tables)
         top = float(tables.shape[1] - 1)
         d = torch.zeros_like(inc[0])
@@ -55,7 +60,16 @@ class _Membrane(torch.autograd.Function):
         slope = torch.empty_like(spikes)  # dV / d(grid unit)
         margin = torch.empty_like(spikes)  # v - theta
         for t in range(T):
-            a = d.add_(inc[t])
+            it = inc[t]
+            if kz is not None:  # x + kz x max(s1 + s2 x, 0), then >= 0
+                r = torch.mul(it, s2).add_(s1)
+                rpos = r > 0
+                r.clamp_(min=0.0).mul_(kz)  # kz sigma(x) / x
+                noisy = torch.addcmul(it, it, r)
+                live = noisy > 0
+                torch.addcmul(r.add_(1.0), it, kz2 * rpos, out=deriv[t]).mul_(live)
+                it = noisy.clamp_(min=0.0)
+            a = d.add_(it)
             torch.le(a, 1.0, out=unsat[t])  # torch.clamp's gradient mask: a == 1 passes
             e = a.clamp_(max=1.0)
             pos = torch.sub(e[0], e[1]).sub_(x0).mul_(1.0 / dx).clamp_(0.0, top)  # grid units
@@ -73,14 +87,14 @@ class _Membrane(torch.autograd.Function):
             fired = m > 0  # the comparator: strict, as the chip's
             spikes[t] = fired
             d = e.masked_fill_(fired, 0.0)  # hard reset of both walls
-        ctx.save_for_backward(spikes, unsat, slope, margin)
+        ctx.save_for_backward(spikes, unsat, slope, margin, deriv)
         ctx.width, ctx.dx = width, dx
         ctx.theta_shape = theta.shape
         return spikes
 
     @staticmethod
     def backward(ctx, g_spikes):
-        spikes, unsat, slope, margin = ctx.saved_tensors
+        spikes, unsat, slope, margin, deriv = ctx.saved_tensors
         T = spikes.shape[0]
         # dL/dv = dL/ds * surrogate'((v - theta) / width) / width, all windows at once
         g_v = _surrogate_grad(margin * (1.0 / ctx.width)).mul_(g_spikes).mul_(1.0 / ctx.width)
@@ -93,30 +107,42 @@ class _Membrane(torch.autograd.Function):
             g_e[0] += g_x[t]
             g_e[1] -= g_x[t]
             g_d = torch.mul(g_e, unsat[t], out=g_inc[t])
+        if deriv is not None:
+            g_inc.mul_(deriv)
         g_th = None
         if ctx.needs_input_grad[1]:  # theta was broadcast to the neurons: sum back
             g_th = (-g_v.sum(0)).sum_to_size(ctx.theta_shape)
-        return g_inc, g_th, None, None, None, None, None
+        return g_inc, g_th, None, None, None, None, None, None, None, None
 
 
 def membrane(inc: torch.Tensor, theta: torch.Tensor, tables: torch.Tensor, x0: float,
-             dx: float, width: float, k_v: torch.Tensor | None = None) -> torch.Tensor:
+             dx: float, width: float, k_v: torch.Tensor | None = None,
+             kz: torch.Tensor | None = None, sigma_fit: tuple[float, float] = (0.0, 0.0)
+             ) -> torch.Tensor:
     """Spikes (T, N...) of the membrane dynamics (module docstring).
 
     ``inc`` (T, 2, N...): DW increments of the positive [0] and negative [1] accumulators;
     ``theta``: thresholds broadcastable to N...; ``tables`` (2, G): f2 and f2_sigma on the
     grid ``x0 + i dx``; ``width``: surrogate width (normalized V); ``k_v`` (N...): the V
-    noise factor of each neuron (None: no noise)."""
+    noise factor of each neuron (None: no noise); ``kz`` (2, N...): the f1 noise factor of
+    each accumulator, the increment becoming ``max(x + kz f1_sigma(x), 0)`` with
+    ``f1_sigma(x) = x max(s1 + s2 x, 0)``, ``sigma_fit = (s1, s2)`` (None: no noise)."""
     if inc.dim() < 3 or inc.shape[1] != 2:
         raise ValueError(f"inc: expected (T, 2, ...), got {tuple(inc.shape)}")
-    return _Membrane.apply(inc, theta, k_v, tables, float(x0), float(dx), float(width))
+    s1, s2 = (float(v) for v in sigma_fit)
+    return _Membrane.apply(inc, theta, k_v, tables, float(x0), float(dx), float(width), kz,
+                           s1, s2)
 
 
-def membrane_reference(inc, theta, tables, x0, dx, width, k_v=None):
+def membrane_reference(inc, theta, tables, x0, dx, width, k_v=None, kz=None,
+                       sigma_fit=(0.0, 0.0)):
     """:func:`membrane` in plain autograd ops (the reference of the tests)."""
     from golden.curves import interp_uniform
 
     val, sig = tables[0], tables[1]
+    if kz is not None:
+        s1, s2 = sigma_fit
+        inc = (inc + inc * torch.clamp(s1 + s2 * inc, min=0.0) * kz).clamp(min=0.0)
     d = torch.zeros_like(inc[0])
     out = []
     for t in range(inc.shape[0]):

@@ -261,16 +261,18 @@ class P2MConv(nn.Module):
         shape = (T, B) + inc_pos.shape[1:]
         inc = torch.stack([inc_pos.view(shape), inc_neg.view(shape)], 1)  # (T, 2, B, C, OH, OW)
         scale = self.noise / NOISE_REFERENCE
-        k_v = None
+        c = self.curves
+        k_v = kz = None
         if scale > 0:
             # device variation is static: one draw per sample, neuron and accumulator,
             # scaled by the characterized spread at each window's increment
             kz = scale * torch.randn(inc.shape[1:], dtype=inc.dtype, device=inc.device)
-            inc = self.curves.add_f1_noise(inc, kz)
+            if c.sigma_fit.numel() != 2:  # not the degree-2 fit: noise outside the membrane
+                inc, kz = c.add_f1_noise(inc, kz), None
             k_v = scale * torch.randn(shape[1:], dtype=inc.dtype, device=inc.device)
-        c = self.curves
         th = self.effective_threshold().view(-1, 1, 1)
         if scale > 0:  # each neuron's own threshold: divider spread and comparator offset
             th = th + scale * c.threshold_sigma(th) * torch.randn(
                 shape[1:], dtype=inc.dtype, device=inc.device)
-        return membrane(inc, th, c.f2_tables, c.d0, c.dd, SURROGATE_WIDTH, k_v)
+        return membrane(inc, th, c.f2_tables, c.d0, c.dd, SURROGATE_WIDTH, k_v, kz,
+                        tuple(c.sigma_fit.tolist()))

@@ -3,7 +3,9 @@
 1. characterize the MDWMTJ array (Monte Carlo, f1/f2 fits, paper-style figures);
 2. build a few samples of the built-in default event dataset (sklearn digits -> DVS
    emulation) and render one;
-3. run the top-level RTL testbench under Icarus (cocotb + pyuvm) with waveforms.
+3. the golden model: the shipped default checkpoint on a few test samples in ``fitted``
+   and ``chip`` mode, and its exported chip configuration;
+4. run the top-level RTL testbench under Icarus (cocotb + pyuvm) with waveforms.
 
 Everything lands under ``out_dir``; nothing needs a download.
 """
@@ -12,6 +14,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+
+#: The shipped checkpoint of the built-in default dataset (golden/checkpoints/).
+DEFAULT_CHECKPOINT = "default-cmosx-fitted10"
 
 
 def _step(title: str) -> float:
@@ -28,7 +33,8 @@ def run_demo(out_dir: str | Path = "out", instances: int = 1000, seed: int = 0,
 
     from analog_models.characterization import run_characterization
 
-    t0 = _step(f"1/3 characterization: {instances} Monte Carlo instances, seed {seed}")
+    n = 4 if sim else 3
+    t0 = _step(f"1/{n} characterization: {instances} Monte Carlo instances, seed {seed}")
     summary["characterization"] = run_characterization(
         out / "characterize", n_instances=instances, seed=seed, progress=True
     )
@@ -36,14 +42,18 @@ def run_demo(out_dir: str | Path = "out", instances: int = 1000, seed: int = 0,
 
     from events.cli import demo_events
 
-    t0 = _step("2/3 events: built-in default dataset (digits emulated as N-MNIST saccades)")
+    t0 = _step(f"2/{n} events: built-in default dataset (digits emulated as N-MNIST saccades)")
     summary["events"] = demo_events(out / "events", seed=seed)
     print(f"    done in {time.perf_counter() - t0:.1f} s -> {out / 'events'}")
+
+    t0 = _step(f"3/{n} golden model: the shipped default checkpoint, fitted and chip mode")
+    summary["golden"] = demo_golden(out / "golden", seed=seed)
+    print(f"    done in {time.perf_counter() - t0:.1f} s -> {out / 'golden'}")
 
     if sim:
         from tb.run import run_test
 
-        t0 = _step("3/3 RTL: p2m_top testbench under Icarus with waveforms")
+        t0 = _step(f"4/{n} RTL: p2m_top testbench under Icarus with waveforms")
         sim_out = (out / "sim").resolve()
         res = run_test("test_p2m_top", seed=seed, waves=True, build_dir=sim_out)
         summary["sim"] = res
@@ -51,3 +61,30 @@ def run_demo(out_dir: str | Path = "out", instances: int = 1000, seed: int = 0,
         print(f"    waves: gtkwave {res.fst} {sim_out / 'test_p2m_top.gtkw'}")
     print(f"\nDemo outputs in {out.resolve()}")
     return summary
+
+
+def demo_golden(out: Path, seed: int = 0, samples: int = 40) -> dict:
+    """Evaluate the shipped default checkpoint on the first ``samples`` test samples in
+    ``fitted`` and ``chip`` mode, export its chip configuration to ``out/chip.json``."""
+    import json
+
+    from golden.checkpoint import load_net
+    from golden.cli import resolve_checkpoint
+    from golden.evaluate import evaluate, format_result
+    from golden.export import export_chip_config
+
+    out.mkdir(parents=True, exist_ok=True)
+    ck = resolve_checkpoint(DEFAULT_CHECKPOINT)
+    net, meta = load_net(ck)
+    cfg = export_chip_config(net, int(meta["train"]["window_us"]), variation_seed=seed,
+                             meta={"checkpoint": DEFAULT_CHECKPOINT})
+    cfg.save(out / "chip.json")
+    results = {}
+    for mode in ("fitted", "chip"):
+        r = evaluate(ck, split="test", mode=mode, limit=samples, variation_seed=seed,
+                     seed=seed, progress=False)
+        results[mode] = r
+        print("\n".join("    " + line for line in format_result(r).splitlines()))
+        (out / f"eval_{mode}.json").write_text(json.dumps(r, indent=1) + "\n")
+    print(f"    chip configuration (what the testbench programs): {out / 'chip.json'}")
+    return results

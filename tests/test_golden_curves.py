@@ -42,6 +42,19 @@ def test_interp_is_np_interp_clamped(xs):
     np.testing.assert_allclose(got, np.interp(xs, grid, table), rtol=0, atol=1e-12)
 
 
+def test_f1_noise_of_the_membrane_equals_the_curves_helper():
+    """The f1 noise applied inside the membrane is ``TorchCurves.add_f1_noise``: with the
+    V noise off and a threshold no one reaches, the only difference would be the walls."""
+    c = TorchCurves("cmos+x", F, dtype=torch.float64)
+    inc = torch.rand(4, 2, 3, 5, 5, dtype=torch.float64) * 0.2
+    kz = torch.randn(2, 3, 5, 5, dtype=torch.float64)
+    th = torch.tensor(0.2, dtype=torch.float64)
+    sf = tuple(c.sigma_fit.tolist())
+    a = membrane(inc, th, c.f2_tables, c.d0, c.dd, 0.15, None, kz, sf)
+    b = membrane(c.add_f1_noise(inc, kz), th, c.f2_tables, c.d0, c.dd, 0.15)
+    assert torch.equal(a, b)
+
+
 def test_f1_noise_helper_equals_its_definition():
     c = TorchCurves("cmos+x", F, dtype=torch.float64)
     inc = torch.rand(4, 2, 3, 5, 5, dtype=torch.float64)
@@ -69,9 +82,11 @@ def test_membrane_backward_equals_autograd_reference(seed, T, noise, scale):
     inc.requires_grad_()
     th = (torch.rand(3, 1, 1, generator=g, dtype=torch.float64) * 0.6 - 0.1).requires_grad_()
     k = torch.randn(2, 3, 4, 4, generator=g, dtype=torch.float64) * 0.5 if noise else None
+    kz = torch.randn(2, 2, 3, 4, 4, generator=g, dtype=torch.float64) * 3 if noise else None
+    sf = tuple(c.sigma_fit.tolist())
     w = torch.randn(T, 2, 3, 4, 4, generator=g, dtype=torch.float64)
-    a = membrane(inc, th, c.f2_tables, c.d0, c.dd, 0.15, k)
-    b = membrane_reference(inc, th, c.f2_tables, c.d0, c.dd, 0.15, k)
+    a = membrane(inc, th, c.f2_tables, c.d0, c.dd, 0.15, k, kz, sf)
+    b = membrane_reference(inc, th, c.f2_tables, c.d0, c.dd, 0.15, k, kz, sf)
     assert torch.equal(a, b), f"seed {seed}: spikes differ"
     ga = torch.autograd.grad((a * w).sum(), (inc, th))
     gb = torch.autograd.grad((b * w).sum(), (inc, th))

@@ -218,7 +218,8 @@ class AnalogAgent(uvm_component):
 
     async def _ch_sel_watch(self) -> None:
         b, n_ch, nn = self.bus, self.geo.n_ch, self.geo.n_neur
-        half = Timer(self.period * 3 // 2, unit="ps")
+        # wrong flags until half a cycle before the FLAG_SETTLE-th edge after the change
+        half = Timer(self.period * (2 * self.geo.flag_settle - 1) // 2, unit="ps")
         while True:
             await b.ch_sel.value_change
             ch = sig_int(b.ch_sel, 0) % n_ch

@@ -80,7 +80,7 @@ def run_mutation(m: Mutation, seed: int, workdir: Path) -> str:
     old = os.environ.get("P2M_FILES_F")
     os.environ["P2M_FILES_F"] = str(files)
     try:
-        run_test(m.test, seed=seed, testcase=m.testcase, quiet=True, extra_env=env,
+        run_test(m.test, seed=seed, testcase=m.testcase, quiet=True, extra_env=env, sim="icarus",
                  build_dir=workdir / m.name / "build", log_file=workdir / m.name / "sim.log")
     except SimFailure as exc:
         lines = [ln.strip() for ln in str(exc).splitlines()[1:]]

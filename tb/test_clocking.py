@@ -84,7 +84,7 @@ class ResetReleaseAnyPhase(P2mBaseTest):
     and it is over at the 21st; then the chip reads its reset values."""
 
     async def body(self) -> None:
-        dut, env, P = self.dut, self.env, self.timing.clk_period_ps
+        dut, P = self.dut, self.timing.clk_period_ps
         rng = py_rng("phases")
         phases = [1, P // 2, P - 1] + [rng.randrange(1, P) for _ in range(9)]
         for ph in phases:
@@ -160,7 +160,7 @@ class ConfigCrossing(P2mBaseTest):
         if loads[-1][1:] != (0, 3, 7):
             raise AssertionError(f"slow copies after two writes: {loads[-1][1:]}, expected "
                                  f"(EN 0, TICK_DIV 3, WINDOW_LEN 7)")
-        for t, en, td, wl in loads:  # every load is a whole word written by the CSR
+        for t, _en, td, wl in loads:  # every load is a whole word written by the CSR
             if (td, wl) not in ((1, 10000), (3, 10000), (3, 7)):
                 raise AssertionError(f"a partial configuration reached clk_slow at {t} ps: "
                                      f"TICK_DIV {td}, WINDOW_LEN {wl}")

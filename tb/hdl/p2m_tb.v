@@ -87,7 +87,8 @@ module p2m_tb #(
     );
 
     p2m_tb_analog #(.N_CH (N_CH), .CH_BITS (CH_BITS), .N_NEUR (N_NEUR),
-                    .PERIOD_PS (CLK_PERIOD_PS), .SETTLE_PS (CLK_PERIOD_PS * 3 / 2)) u_analog (
+                    .PERIOD_PS (CLK_PERIOD_PS),
+                    .SETTLE_PS (CLK_PERIOD_PS * (2 * FLAG_SETTLE - 1) / 2)) u_analog (
         .rst_n (rst_n), .ana_ch_sel (ana_ch_sel), .flags (flags_hdl), .ana_rst (ana_rst),
         .ana_rst_all (ana_rst_all), .ana_rst_ch (ana_rst_ch), .ana_rst_mask (ana_rst_mask)
     );

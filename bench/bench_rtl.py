@@ -28,11 +28,15 @@ from tb.run import REPO, build, run_test  # noqa: E402
 BASELINE_CYCLES_PER_S = 27_000  # readout-heavy load, Python agents, before the HDL agents
 
 
-def measure(load: str, sim: str) -> dict:
+SLOW_CLOCKS = {"1 MHz": 1_000_000, "100 kHz": 10_000_000}  # clk_slow periods (ps)
+
+
+def measure(load: str, sim: str, slow_ps: int = 1_000_000) -> dict:
+    params = {"SLOW_PERIOD_PS": slow_ps} if slow_ps != 1_000_000 else None
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bench.json"
-        run_test("bench_rtl_tb", seed=1, sim=sim,
-                 build_dir=REPO / "sim_build" / f"bench_{load}_{sim}",
+        run_test("bench_rtl_tb", seed=1, sim=sim, parameters=params,
+                 build_dir=REPO / "sim_build" / f"bench_{load}_{sim}_{slow_ps}",
                  extra_env={"P2M_BENCH_LOAD": load, "P2M_BENCH_OUT": str(out),
                             "COCOTB_LOG_LEVEL": "WARNING"},
                  quiet=True, log_file=Path(tmp) / "sim.log")
@@ -42,24 +46,28 @@ def measure(load: str, sim: str) -> dict:
 def main() -> int:
     sims = os.environ.get("BENCH_SIMS", "icarus,verilator").split(",")
     for sim in sims:  # build first: build time is not simulation speed
-        build("p2m_tb", sim)
+        for slow_ps in SLOW_CLOCKS.values():
+            build("p2m_tb", sim, {"SLOW_PERIOD_PS": slow_ps} if slow_ps != 1_000_000 else None)
     res = {}
     for sim in sims:
-        res[("nmnist", sim)] = measure("nmnist", sim)
+        for name, slow_ps in SLOW_CLOCKS.items():
+            res[("nmnist", sim, name)] = measure("nmnist", sim, slow_ps)
     for load in ("readout_hdl", "readout_py"):
         res[(load, "icarus")] = measure(load, "icarus")
-    n = res[("nmnist", sims[0])]
+    n = res[("nmnist", sims[0], "1 MHz")]
     print(f"N-MNIST-sized sample ({n['source']}): {n['events']} events, {n['windows']} windows "
           f"of 10 ms, {n['spikes']} spikes, {n['sensor_s'] * 1000:.0f} ms of sensor time")
-    print(f"{'simulator':<10} {'wall (s)':>9} {'real-time factor':>17} {'clk edges':>10} "
-          f"{'clk_slow edges':>15}")
+    print(f"{'simulator':<10} {'clk_slow':>8} {'wall (s)':>9} {'real-time factor':>17} "
+          f"{'clk edges':>10} {'clk_slow edges':>15}")
     for sim in sims:
-        r = res[("nmnist", sim)]
-        print(f"{sim:<10} {r['wall_s']:>9.3f} {r['rtf']:>17.3f} {r['clk_edges']:>10,} "
-              f"{r['slow_edges']:>15,}")
+        for name in SLOW_CLOCKS:
+            r = res[("nmnist", sim, name)]
+            print(f"{sim:<10} {name:>8} {r['wall_s']:>9.3f} {r['rtf']:>17.3f} "
+                  f"{r['clk_edges']:>10,} {r['slow_edges']:>15,}")
     if len(sims) > 1:
-        a, b = res[("nmnist", sims[0])], res[("nmnist", sims[1])]
-        print(f"{sims[1]} / {sims[0]} speed-up on the sample: {a['wall_s'] / b['wall_s']:.1f}x")
+        for name in SLOW_CLOCKS:
+            a, b = res[("nmnist", sims[0], name)], res[("nmnist", sims[1], name)]
+            print(f"{sims[1]} / {sims[0]} speed-up ({name}): {a['wall_s'] / b['wall_s']:.1f}x")
     h, p = res[("readout_hdl", "icarus")], res[("readout_py", "icarus")]
     print(f"readout-heavy load under Icarus ({h['spikes']} spikes in {h['windows']} windows):")
     print(f"  HDL agents    {h['clk_cycles_per_s']:>10,.0f} cycles/s")

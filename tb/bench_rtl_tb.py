@@ -63,7 +63,9 @@ class BenchRtl(P2mBaseTest):
             out.update(source=src, events=int(ev.size), windows=n_win,
                        spikes=int(flags.sum()), sensor_s=n_win * win_us / 1e6)
             windows = list(flags)
-            tick, wlen = 1, win_us
+            # 10 ms windows in ticks of the toplevel's clk_slow (1 MHz: 10,000; 100 kHz: 1,000)
+            tick, wlen = 1, win_us * 1_000_000 // self.timing.slow_period_ps
+            out["slow_period_ps"] = self.timing.slow_period_ps
         else:
             model = FlagModel(np_rng("bench"), READOUT_WEIGHTS, self.geo)
             windows = [model.window() for _ in range(40)]

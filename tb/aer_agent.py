@@ -1,5 +1,7 @@
 """AER receiver agent (pyuvm): a 4-phase receiver with seeded random backpressure, and a
-protocol monitor that checks every transaction.
+protocol monitor that checks every transaction. Both work on an :class:`~tb.buses.AerBus`
+(ConfigDB key ``aer_bus``) and the reset of the ``clock_reset`` bus, so they sit on the chip
+(``p2m_tb``) or on a block (``p2m_aer_tx``) alike.
 
 Receiver (:class:`AerResponder`): on ``aer_req`` rising it waits an acknowledge delay drawn
 from a :class:`Backpressure` profile (in nanoseconds, deliberately not a multiple of the
@@ -12,8 +14,9 @@ design ("The RTL boundary"):
 
 1. ``aer_req`` rises only while ``aer_ack`` is low (this also covers "the next req waits
    for ack low");
-2. ``aer_addr`` is stable while ``aer_req`` is high (every change of ``aer_addr`` is timed,
-   a change strictly inside (rise, fall) is a violation);
+2. bundled data: ``aer_addr`` settles at least one clk period before ``aer_req`` rises
+   (REGISTERS.md "Ports"), and it is stable while ``aer_req`` is high (every change of
+   ``aer_addr`` is timed; one later than rise - 1 period and before the fall is a violation);
 3. ``aer_req`` falls only after ``aer_ack`` rose (unless ``rst_n`` is low: an asynchronous
    reset may drop it).
 
@@ -31,7 +34,8 @@ import cocotb
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 from pyuvm import uvm_analysis_port, uvm_component
 
-from tb.common import addr_unpack, now_ps, py_rng, sig_int
+from tb import config
+from tb.common import now_ps, py_rng, sig_int
 from tb.coverage import DB, ack_delay_bins
 
 
@@ -117,11 +121,12 @@ class AerResponder(uvm_component):
         self.bp = Backpressure(self.bp.rng, profile)
 
     def start_of_simulation_phase(self) -> None:
-        self.dut = cocotb.top
+        self.bus = config.get(self, "aer_bus")
 
     async def run_phase(self) -> None:
-        dut = self.dut
-        req, ack = dut.aer_req, dut.aer_ack
+        if config.get(self, "hdl_agents"):
+            return  # the HDL agents serve the bus (tb.hdl_agents)
+        req, ack = self.bus.req, self.bus.ack
         rise, fall = RisingEdge(req), FallingEdge(req)
         sample = self.cov.points["ack_delay_ns"].sample
         while True:
@@ -155,12 +160,16 @@ class AerMonitor(uvm_component):
         self.violations: list[str] = []
         self.n_events = 0
         self._addr_changes: list[int] = []
+        self._t_addr = -(10**18)  # time of the last aer_addr change
         self._req_high = False
         self._t_rise = 0
         self._cur: AerEvent | None = None
 
     def start_of_simulation_phase(self) -> None:
-        self.dut = cocotb.top
+        self.bus = config.get(self, "aer_bus")
+        self.rst_n = config.get(self, "clock_reset").rst_n
+        self.geo = config.get(self, "geometry")
+        self.period = config.get(self, "timing").clk_period_ps
 
     def _violate(self, msg: str) -> None:
         if len(self.violations) < self.MAX_VIOLATIONS:
@@ -168,9 +177,10 @@ class AerMonitor(uvm_component):
             self.logger.error(f"AER protocol: {msg}")
 
     async def run_phase(self) -> None:
+        if config.get(self, "hdl_agents"):
+            return  # the HDL agents serve the bus (tb.hdl_agents)
         cocotb.start_soon(self._watch_addr())
-        dut = self.dut
-        req, ack, addr_h, rst_n = dut.aer_req, dut.aer_ack, dut.aer_addr, dut.rst_n
+        req, ack, addr_h, rst_n = self.bus.req, self.bus.ack, self.bus.addr, self.rst_n
         rise, fall = RisingEdge(req), FallingEdge(req)
         changes = self._addr_changes
         while True:
@@ -179,11 +189,15 @@ class AerMonitor(uvm_component):
             a = ack.value
             if a != 0 and sig_int(rst_n) == 1:
                 self._violate(f"aer_req rose while aer_ack={a} (must be low)")
+            if t - self._t_addr < self.period and sig_int(rst_n) == 1:
+                self._violate(f"bundled data: aer_addr changed {(t - self._t_addr) / 1000:.3f} ns "
+                              f"before aer_req rose (at least one clk period, "
+                              f"{self.period / 1000:.1f} ns, is required)")
             addr = sig_int(addr_h)
             if addr < 0:
                 self._violate("aer_addr is X/Z when aer_req rises")
                 addr = 0
-            ch, y, x = addr_unpack(addr)
+            ch, y, x = self.geo.addr_unpack(addr)
             ev = AerEvent(addr, ch, y, x, t)
             self._cur, self._req_high, self._t_rise = ev, True, t
             changes.clear()
@@ -204,11 +218,12 @@ class AerMonitor(uvm_component):
                                   f"was high (event {ev.key}, req {t / 1000:.3f}-{tf / 1000:.3f} ns)")
 
     async def _watch_addr(self) -> None:
-        sig = self.dut.aer_addr
+        sig = self.bus.addr
         while True:
             await sig.value_change
+            self._t_addr = now_ps()
             if self._req_high:
-                self._addr_changes.append(now_ps())
+                self._addr_changes.append(self._t_addr)
 
     def check(self) -> None:
         """Raise AssertionError listing the protocol violations (if any)."""

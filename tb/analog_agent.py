@@ -1,6 +1,10 @@
 """Analog-boundary agent (pyuvm): plays the analog side of `p2m_top` with a simple reference
 model of the comparator flags, and monitors the reset and programming pulses.
 
+The agent works on an :class:`~tb.buses.AnalogBus` (ConfigDB key ``ana_bus``) with the
+geometry (``geometry``) and clock timing (``timing``) read from the toplevel; the analog
+taps live in the ``chip`` scope (``p2m_tb.u_dut``).
+
 Flags (:class:`FlagModel`): at each ``ana_sample`` the agent draws (or takes from a queue
 filled by the test) the latched comparator flags of every channel for that window, shape
 (N_CH, N_NEUR) bool, bit ``y*OUT_W + x``. It answers ``ana_ch_sel`` with ``ana_flags``: on a
@@ -39,17 +43,9 @@ import numpy as np
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
 from pyuvm import uvm_analysis_port, uvm_component
 
-from tb.common import (
-    CLK_PERIOD_PS,
-    N_CH,
-    N_NEUR,
-    OUT_W,
-    flags_to_int,
-    int_to_flags,
-    now_ps,
-    np_rng,
-    sig_int,
-)
+from tb import config
+from tb.common import flags_to_int, int_to_flags, now_ps, np_rng, sig_int
+from tb.config import Geometry
 from tb.coverage import DB, burst_bins
 
 
@@ -107,37 +103,41 @@ class FlagModel:
     CLASSES = ("empty", "sparse", "light", "medium", "dense", "full")
 
     def __init__(self, rng: np.random.Generator,
-                 weights: tuple[float, ...] = (0.25, 0.25, 0.25, 0.15, 0.08, 0.02)) -> None:
+                 weights: tuple[float, ...] = (0.25, 0.25, 0.25, 0.15, 0.08, 0.02),
+                 geometry: Geometry | None = None) -> None:
         if len(weights) != len(self.CLASSES) or min(weights) < 0 or sum(weights) <= 0:
             raise ValueError(f"weights: need {len(self.CLASSES)} non-negative weights, got {weights}")
         self.rng = rng
         self.p = np.asarray(weights, dtype=float) / float(sum(weights))
+        self.geo = geometry or Geometry()
 
     @property
     def mean_spikes(self) -> float:
         """Expected spikes per window (all channels)."""
-        per_class = np.array([0, 2, 0.055 * N_NEUR, 0.25 * N_NEUR, 0.65 * N_NEUR, N_NEUR])
-        return float(N_CH * (self.p @ per_class))
+        nn = self.geo.n_neur
+        per_class = np.array([0, 2, 0.055 * nn, 0.25 * nn, 0.65 * nn, nn])
+        return float(self.geo.n_ch * (self.p @ per_class))
 
     def channel(self) -> np.ndarray:
         """Flags of one channel, (N_NEUR,) bool."""
+        nn = self.geo.n_neur
         cls = self.rng.choice(len(self.CLASSES), p=self.p)
         if cls == 0:
-            return np.zeros(N_NEUR, bool)
+            return np.zeros(nn, bool)
         if cls == 5:
-            return np.ones(N_NEUR, bool)
+            return np.ones(nn, bool)
         if cls == 1:
-            n = int(self.rng.integers(1, 4))
+            n = min(nn, int(self.rng.integers(1, 4)))
         else:
             lo, hi = {2: (0.01, 0.10), 3: (0.10, 0.40), 4: (0.40, 0.90)}[cls]
-            n = max(1, int(round(self.rng.uniform(lo, hi) * N_NEUR)))
-        out = np.zeros(N_NEUR, bool)
-        out[self.rng.choice(N_NEUR, size=n, replace=False)] = True
+            n = max(1, int(round(self.rng.uniform(lo, hi) * nn)))
+        out = np.zeros(nn, bool)
+        out[self.rng.choice(nn, size=n, replace=False)] = True
         return out
 
     def window(self) -> np.ndarray:
         """Flags of one window, (N_CH, N_NEUR) bool."""
-        return np.stack([self.channel() for _ in range(N_CH)])
+        return np.stack([self.channel() for _ in range(self.geo.n_ch)])
 
 
 class AnalogAgent(uvm_component):
@@ -148,11 +148,13 @@ class AnalogAgent(uvm_component):
         self.rst_ap = uvm_analysis_port("rst_ap", self)
         self.prog_ap = uvm_analysis_port("prog_ap", self)
         self.rstn_ap = uvm_analysis_port("rstn_ap", self)
-        self.model = FlagModel(np_rng(self.get_full_name()))
+        self.geo = geo = config.get(self, "geometry")
+        self.period = config.get(self, "timing").clk_period_ps
+        self.model = FlagModel(np_rng(self.get_full_name()), geometry=geo)
         self.queue: deque[np.ndarray] = deque()  # flags given by the test, used first
         self.window_index = -1
-        self.flags = np.zeros((N_CH, N_NEUR), bool)
-        self._flag_ints = [0] * N_CH
+        self.flags = geo.zeros()
+        self._flag_ints = [0] * geo.n_ch
         self.devices: dict[tuple[int, int], int | None] = {}
         self.rst_pulses: list[RstPulse] = []
         self.prog_pulses: list[ProgPulse] = []
@@ -164,7 +166,7 @@ class AnalogAgent(uvm_component):
         self._tap_state = {"pos": 0.0, "neg": 0.0}
         cov = DB.group("analog")
         cov.point("channel_burst", burst_bins())
-        cov.point("spiking_channel", [(f"ch{c}", c) for c in range(N_CH)])
+        cov.point("spiking_channel", [(f"ch{c}", c) for c in range(geo.n_ch)])
         cov.point("window_spikes", [("0", 0), ("1-63", (1, 63)), ("64-1023", (64, 1023)),
                                     ("1024-4095", (1024, 4095)), (">= 4096", (4096, 10**6))])
         cov.point("rst_width", [("1", 1), ("2-15", (2, 15)), ("16", 16), ("17-255", (17, 255)),
@@ -173,28 +175,36 @@ class AnalogAgent(uvm_component):
         self.cov = cov
 
     def start_of_simulation_phase(self) -> None:
-        self.dut = cocotb.top
+        self.bus = config.get(self, "ana_bus")
+        self.rst_n = config.get(self, "clock_reset").rst_n
+        self.chip = config.get(self, "chip")  # the scope of the analog taps (or None)
 
     # ------------------------------------------------------------ run
     async def run_phase(self) -> None:
-        for coro in (self._rst_monitor(), self._prog_monitor(), self._ch_sel_watch(),
-                     self._watch_changes(("ana_rst_ch", "ana_rst_mask", "ana_rst_all"),
-                                         self._rst_changes),
-                     self._watch_changes(("ana_prog_target", "ana_prog_index", "ana_prog_dir"),
-                                         self._prog_changes),
-                     self._rstn_watch()):
+        if config.get(self, "hdl_agents"):
+            return  # the HDL agents serve the bus (tb.hdl_agents)
+        b = self.bus
+        watch = [self._ch_sel_watch(), self._rstn_watch()]
+        if b.rst is not None:
+            watch += [self._rst_monitor(),
+                      self._watch_changes((b.rst_ch, b.rst_mask, b.rst_all), self._rst_changes)]
+        if b.prog is not None:
+            watch += [self._prog_monitor(),
+                      self._watch_changes((b.prog_target, b.prog_index, b.prog_dir),
+                                          self._prog_changes)]
+        for coro in watch:
             cocotb.start_soon(coro)
-        dut = self.dut
+        n_ch = self.geo.n_ch
         while True:
-            await RisingEdge(dut.ana_sample)
-            if sig_int(dut.rst_n) != 1:
+            await RisingEdge(b.sample)
+            if sig_int(self.rst_n) != 1:
                 continue
             self.window_index += 1
             flags = self.queue.popleft() if self.queue else self.model.window()
-            self.flags = np.asarray(flags, dtype=bool).reshape(N_CH, N_NEUR)
+            self.flags = np.asarray(flags, dtype=bool).reshape(n_ch, self.geo.n_neur)
             self._flag_ints = [flags_to_int(f) for f in self.flags]
-            ch = sig_int(dut.ana_ch_sel, 0)
-            dut.ana_flags.value = self._flag_ints[ch % N_CH]
+            ch = sig_int(b.ch_sel, 0)
+            b.flags.value = self._flag_ints[ch % n_ch]
             rst_width = self.regs.value("RST_WIDTH") if self.regs is not None else 0
             item = WindowItem(self.window_index, now_ps(), self.flags.copy(), rst_width)
             counts = self.flags.sum(axis=1)
@@ -207,29 +217,30 @@ class AnalogAgent(uvm_component):
             self.win_ap.write(item)
 
     async def _ch_sel_watch(self) -> None:
-        dut = self.dut
-        half = Timer(CLK_PERIOD_PS * 3 // 2, unit="ps")
+        b, n_ch, nn = self.bus, self.geo.n_ch, self.geo.n_neur
+        # wrong flags until half a cycle before the FLAG_SETTLE-th edge after the change
+        half = Timer(self.period * (2 * self.geo.flag_settle - 1) // 2, unit="ps")
         while True:
-            await dut.ana_ch_sel.value_change
-            ch = sig_int(dut.ana_ch_sel, 0) % N_CH
+            await b.ch_sel.value_change
+            ch = sig_int(b.ch_sel, 0) % n_ch
             if self.settle_junk:
-                dut.ana_flags.value = self._flag_ints[ch] ^ ((1 << N_NEUR) - 1)
+                b.flags.value = self._flag_ints[ch] ^ ((1 << nn) - 1)
                 await half
-                if sig_int(dut.ana_ch_sel, 0) % N_CH != ch:
+                if sig_int(b.ch_sel, 0) % n_ch != ch:
                     continue  # changed again while settling: that change's wake-up drives it
-            dut.ana_flags.value = self._flag_ints[ch]
+            b.flags.value = self._flag_ints[ch]
 
     async def _rst_monitor(self) -> None:
-        dut = self.dut
+        b = self.bus
         while True:
-            await RisingEdge(dut.ana_rst)
+            await RisingEdge(b.rst)
             t0 = now_ps()
-            ch, mask = sig_int(dut.ana_rst_ch), sig_int(dut.ana_rst_mask)
-            glob = sig_int(dut.ana_rst_all) == 1
-            await FallingEdge(dut.ana_rst)
+            ch, mask = sig_int(b.rst_ch), sig_int(b.rst_mask)
+            glob = sig_int(b.rst_all) == 1
+            await FallingEdge(b.rst)
             t1 = now_ps()
-            p = RstPulse(t0, t1, round((t1 - t0) / CLK_PERIOD_PS), ch, mask, glob,
-                         sig_int(dut.rst_n) != 1)
+            p = RstPulse(t0, t1, round((t1 - t0) / self.period), ch, mask, glob,
+                         sig_int(self.rst_n) != 1)
             self.rst_pulses.append(p)
             self.cov.sample("rst_width", p.width)
             self.cov.sample("global_reset", int(glob))
@@ -237,16 +248,15 @@ class AnalogAgent(uvm_component):
             self.rst_ap.write(p)
 
     async def _prog_monitor(self) -> None:
-        dut = self.dut
+        b = self.bus
         while True:
-            await RisingEdge(dut.ana_prog)
+            await RisingEdge(b.prog)
             t0 = now_ps()
-            tgt, idx, d = sig_int(dut.ana_prog_target), sig_int(dut.ana_prog_index), sig_int(
-                dut.ana_prog_dir)
-            await FallingEdge(dut.ana_prog)
+            tgt, idx, d = sig_int(b.prog_target), sig_int(b.prog_index), sig_int(b.prog_dir)
+            await FallingEdge(b.prog)
             t1 = now_ps()
-            p = ProgPulse(t0, t1, round((t1 - t0) / CLK_PERIOD_PS), tgt, idx, d,
-                          sig_int(dut.rst_n) != 1)
+            p = ProgPulse(t0, t1, round((t1 - t0) / self.period), tgt, idx, d,
+                          sig_int(self.rst_n) != 1)
             key = (tgt, idx)
             if d == 1:
                 self.devices[key] = 0
@@ -256,37 +266,35 @@ class AnalogAgent(uvm_component):
             self.prog_pulses.append(p)
             self.prog_ap.write(p)
 
-    async def _watch_changes(self, names: tuple[str, ...], out: list[int]) -> None:
-        sigs = [getattr(self.dut, n) for n in names]
-        rst_n = self.dut.rst_n
+    async def _watch_changes(self, sigs: tuple, out: list[int]) -> None:
+        rst_n = self.rst_n
         while True:
             await First(*(s.value_change for s in sigs))
             if sig_int(rst_n) == 1:  # an asynchronous reset clears them: not a violation
                 out.append(now_ps())
 
     async def _rstn_watch(self) -> None:
-        dut = self.dut
         while True:
-            await FallingEdge(dut.rst_n)
+            await FallingEdge(self.rst_n)
             self.rstn_ap.write(RstnEvent(now_ps()))
 
     # ------------------------------------------------------------ taps
     def _tap(self, name: str, value: float) -> None:
-        h = getattr(self.dut, name, None)
+        h = getattr(self.chip, name, None) if self.chip is not None else None
         if h is not None:
             h.value = float(value)
 
     def _read_probe(self) -> tuple[int, int, int]:
         """The probed neuron from the ``probe_ch/y/x`` wires (PROBE register)."""
-        d = self.dut
-        if all(hasattr(d, n) for n in ("probe_ch", "probe_y", "probe_x")):
+        d, g = self.chip, self.geo
+        if d is not None and all(hasattr(d, n) for n in ("probe_ch", "probe_y", "probe_x")):
             vals = (sig_int(d.probe_ch, 0), sig_int(d.probe_y, 0), sig_int(d.probe_x, 0))
-            self.probe = (vals[0] % N_CH, vals[1] % 16, vals[2] % OUT_W)
+            self.probe = (vals[0] % g.n_ch, vals[1] % g.out_h, vals[2] % g.out_w)
         return self.probe
 
     def _taps_at_sample(self) -> None:
         ch, y, x = self._read_probe()
-        spiked = bool(self.flags[ch, y * OUT_W + x])
+        spiked = bool(self.flags[ch, y * self.geo.out_w + x])
         st = self._tap_state
         st["pos"], st["neg"] = float(self.model.rng.uniform(0.3, 1.0)), float(
             self.model.rng.uniform(0.0, 0.5))
@@ -298,7 +306,7 @@ class AnalogAgent(uvm_component):
 
     def _taps_at_reset(self, p: RstPulse) -> None:
         ch, y, x = self.probe
-        bit = y * OUT_W + x
+        bit = y * self.geo.out_w + x
         if p.all or (p.ch == ch and p.mask >= 0 and (p.mask >> bit) & 1):
             self._tap("tap_dw_pos", 0.0)
             self._tap("tap_dw_neg", 0.0)
@@ -306,13 +314,13 @@ class AnalogAgent(uvm_component):
 
     # ------------------------------------------------------------ checks
     @staticmethod
-    def _stability(pulses, changes: list[int], what: str) -> list[str]:
+    def _stability(pulses, changes: list[int], what: str, period: int = 10_000) -> list[str]:
         bad: list[str] = []
         ch = sorted(changes)
         for p in pulses:
             if p.cut:
                 continue
-            lo, hi = p.t_rise - CLK_PERIOD_PS + 1, p.t_fall + CLK_PERIOD_PS - 1
+            lo, hi = p.t_rise - period + 1, p.t_fall + period - 1
             i = bisect.bisect_left(ch, lo)
             if i < len(ch) and ch[i] <= hi:
                 bad.append(f"{what} changed at {ch[i] / 1000:.3f} ns, within one cycle of the "
@@ -322,14 +330,14 @@ class AnalogAgent(uvm_component):
         return bad
 
     @staticmethod
-    def _framing(pulses, changes: list[int], what: str) -> list[str]:
+    def _framing(pulses, changes: list[int], what: str, period: int = 10_000) -> list[str]:
         """REGISTERS.md v1.1: the qualifiers are set one cycle before a pulse rises and
         return to 0 one cycle after it falls, so every change of them happens exactly at
         (rise - 1 cycle) or (fall + 1 cycle) of some pulse (changes under rst_n excluded)."""
         allowed = set()
         for p in pulses:
-            allowed.add(p.t_rise - CLK_PERIOD_PS)
-            allowed.add(p.t_fall + CLK_PERIOD_PS)
+            allowed.add(p.t_rise - period)
+            allowed.add(p.t_fall + period)
         bad = [t for t in changes if t not in allowed]
         if not bad:
             return []
@@ -339,11 +347,13 @@ class AnalogAgent(uvm_component):
     def check(self) -> None:
         """Raise AssertionError if a pulse qualifier changed around its pulse, or changed
         at a time that is neither the setup nor the return-to-0 edge of a pulse."""
-        bad = self._stability(self.rst_pulses, self._rst_changes, "ana_rst_ch/mask/all")
+        P = self.period
+        bad = self._stability(self.rst_pulses, self._rst_changes, "ana_rst_ch/mask/all", P)
         bad += self._stability(self.prog_pulses, self._prog_changes,
-                               "ana_prog_target/index/dir")
-        bad += self._framing(self.rst_pulses, self._rst_changes, "ana_rst_ch/mask/all")
-        bad += self._framing(self.prog_pulses, self._prog_changes, "ana_prog_target/index/dir")
+                               "ana_prog_target/index/dir", P)
+        bad += self._framing(self.rst_pulses, self._rst_changes, "ana_rst_ch/mask/all", P)
+        bad += self._framing(self.prog_pulses, self._prog_changes, "ana_prog_target/index/dir",
+                             P)
         if bad:
             raise AssertionError("pulse qualifier stability:\n  " + "\n  ".join(bad))
 
@@ -351,4 +361,4 @@ class AnalogAgent(uvm_component):
         return self.devices.get((target, index))
 
     def flags_of(self, ch: int) -> np.ndarray:
-        return int_to_flags(self._flag_ints[ch])
+        return int_to_flags(self._flag_ints[ch], self.geo.n_neur)

@@ -5,7 +5,10 @@ edge, access phase (penable) at the next one, then it samples ``pready``, ``prda
 ``pslverr`` in the access phase (ReadOnly, after the combinational settle) and ends the
 transfer at the following edge (``pready`` is always 1: zero wait states, REGISTERS.md; the
 driver still waits while it is 0, up to a bound). Completed items go out on the agent's
-analysis port ``ap``.
+analysis port ``ap``. The driver works on an :class:`~tb.buses.ApbBus` (ConfigDB key
+``apb_bus``) clocked by the ``clock_reset`` bus's ``clk``; it holds the host's clock request
+(``host_clock``, :class:`~tb.common.HostClock`) for each transfer, since the chip's readout
+clock runs only on request (REGISTERS.md "Clocking and clock-domain crossings").
 
 :class:`RegBlock` is the register helper of a test: ``await regs.write("CTRL", 1)``,
 ``await regs.read("STATUS")``, ``await regs.write_fields("PROG_ADDR", INDEX=3, TARGET=1)``.
@@ -26,7 +29,7 @@ from pyuvm import (
     uvm_sequencer,
 )
 
-from tb import regs
+from tb import config, regs
 from tb.common import now_ps, sig_int
 from tb.coverage import DB
 
@@ -73,36 +76,40 @@ class ApbDriver(uvm_driver):
         self.ap = uvm_analysis_port("ap", self)
 
     def start_of_simulation_phase(self) -> None:
-        import cocotb
-
-        self.dut = cocotb.top
+        self.bus = config.get(self, "apb_bus")
+        self.clk = config.get(self, "clock_reset").clk
+        self.host_clock = config.get(self, "host_clock")
 
     async def run_phase(self) -> None:
-        dut = self.dut
+        b, clk = self.bus, self.clk
         while True:
             item = await self.seq_item_port.get_next_item()
-            await RisingEdge(dut.clk)
-            dut.psel.value = 1
-            dut.penable.value = 0
-            dut.pwrite.value = int(item.write)
-            dut.paddr.value = item.addr
-            dut.pwdata.value = item.data if item.write else 0
-            await RisingEdge(dut.clk)
-            dut.penable.value = 1
-            for _ in range(self.MAX_WAIT):
-                await ReadOnly()
-                if sig_int(dut.pready) == 1:
-                    break
-                await RisingEdge(dut.clk)
-            else:
-                raise ApbError(f"APB slave never answered pready for {item}")
-            item.rdata = max(sig_int(dut.prdata, 0), 0)
-            item.slverr = sig_int(dut.pslverr) == 1
-            await RisingEdge(dut.clk)
-            item.t_ps = now_ps()
-            dut.psel.value = 0
-            dut.penable.value = 0
-            dut.pwrite.value = 0
+            self.host_clock.acquire()
+            try:
+                await RisingEdge(clk)
+                b.sel.value = 1
+                b.enable.value = 0
+                b.write.value = int(item.write)
+                b.addr.value = item.addr
+                b.wdata.value = item.data if item.write else 0
+                await RisingEdge(clk)
+                b.enable.value = 1
+                for _ in range(self.MAX_WAIT):
+                    await ReadOnly()
+                    if sig_int(b.ready) == 1:
+                        break
+                    await RisingEdge(clk)
+                else:
+                    raise ApbError(f"APB slave never answered pready for {item}")
+                item.rdata = max(sig_int(b.rdata, 0), 0)
+                item.slverr = sig_int(b.slverr) == 1
+                await RisingEdge(clk)
+                item.t_ps = now_ps()
+                b.sel.value = 0
+                b.enable.value = 0
+                b.write.value = 0
+            finally:
+                self.host_clock.release()
             self.ap.write(item)
             self.seq_item_port.item_done()
 
@@ -120,19 +127,28 @@ class ApbAgent(uvm_agent):
 
 
 class RegBlock:
-    """Register helpers over an :class:`ApbAgent` (names from :mod:`tb.regs`)."""
+    """Register helpers over an :class:`ApbAgent` (names from :mod:`tb.regs`; the map of the
+    chip's geometry: PROG_ADDR.INDEX and PROBE field widths, ``regs.register_map``)."""
 
-    def __init__(self, agent: ApbAgent) -> None:
+    def __init__(self, agent: ApbAgent, regmap: tuple[regs.Reg, ...] = regs.REGS) -> None:
         self.agent = agent
-        self.mirror: dict[str, int] = {r.name: r.reset for r in regs.REGS}
+        self.map = {r.name: r for r in regmap}
+        self.mirror: dict[str, int] = {r.name: r.reset for r in regmap}
         self.cov = DB.group("csr")
         self.cov.point("reg_access", [(f"{r.name} {op}", (lambda v, r=r, op=op: v == (r.name, op)))
-                                      for r in regs.REGS for op in ("R", "W")])
+                                      for r in regmap for op in ("R", "W")])
         self.cov.point("pslverr", [("ok", 0), ("error", 1)])
+
+    def reg(self, name: str) -> regs.Reg:
+        """The register ``name`` of this chip's map (ValueError naming it when unknown)."""
+        try:
+            return self.map[name]
+        except KeyError:
+            raise ValueError(f"name: unknown register {name!r}") from None
 
     def reset_mirror(self) -> None:
         """Back to the reset values (after rst_n)."""
-        self.mirror = {r.name: r.reset for r in regs.REGS}
+        self.mirror = {r.name: r.reset for r in self.map.values()}
 
     async def transfer(self, addr: int, write: bool, data: int = 0,
                        expect_err: bool | None = False) -> ApbItem:
@@ -150,22 +166,25 @@ class RegBlock:
 
     async def write(self, name: str, value: int, expect_err: bool = False) -> ApbItem:
         """Write ``value`` to register ``name``; PSLVERR must equal ``expect_err``."""
-        r = regs.reg(name)
+        r = self.reg(name)
         item = await self.transfer(r.addr, True, int(value) & 0xFFFFFFFF, expect_err)
         if not item.slverr and r.access == "RW":
             self.mirror[name] = self._stored(r, int(value))
         return item
 
     async def write_fields(self, name: str, expect_err: bool = False, **fields: int) -> ApbItem:
-        return await self.write(name, regs.pack(name, **fields), expect_err)
+        r, word = self.reg(name), 0
+        for fname, v in fields.items():
+            word = r.field(fname).put(word, int(v))
+        return await self.write(name, word, expect_err)
 
     async def read(self, name: str, expect_err: bool = False) -> int:
         """Read register ``name`` (PSLVERR must equal ``expect_err``); returns the data."""
-        item = await self.transfer(regs.reg(name).addr, False, 0, expect_err)
+        item = await self.transfer(self.reg(name).addr, False, 0, expect_err)
         return item.rdata
 
     async def read_field(self, name: str, fname: str) -> int:
-        return regs.reg(name).field(fname).get(await self.read(name))
+        return self.reg(name).field(fname).get(await self.read(name))
 
     @staticmethod
     def _stored(r: regs.Reg, value: int) -> int:
@@ -183,4 +202,4 @@ class RegBlock:
     def value(self, name: str, fname: str | None = None) -> int:
         """Mirrored value of a RW register (or one of its fields)."""
         word = self.mirror[name]
-        return regs.reg(name).field(fname).get(word) if fname else word
+        return self.reg(name).field(fname).get(word) if fname else word

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -199,12 +198,15 @@ class CoverageDB:
         return "\n".join(g.report() for g in self.groups.values())
 
     def dump(self, path: str | Path | None = None) -> Path | None:
-        """Write the JSON report (default: ``$P2M_BUILD_DIR/coverage_<test>.json``)."""
+        """Write the JSON report (default: ``<test dir>/coverage_<test>.json`` of the run's
+        configuration, tb.config.RunConfig)."""
         if path is None:
-            bdir = os.environ.get("P2M_BUILD_DIR")
-            if not bdir:
+            from tb.common import run_config
+
+            cfg = run_config()
+            if cfg.test == "sim":
                 return None
-            path = Path(bdir) / f"coverage_{os.environ.get('P2M_TEST', 'sim')}.json"
+            path = Path(cfg.test_dir) / f"coverage_{cfg.test}.json"
         path = Path(path)
         old: dict[str, Any] = {}
         if path.is_file():

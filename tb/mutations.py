@@ -40,7 +40,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              r"(localparam \[7:0\]\s+SETTLE_LOAD\s*=\s*SETTLE_LOAD_I\[7:0\])",
              r"\1 - 8'd1", "test_aer_readout", "AerRandomBulk", (("P2M_AER_SPIKES", "3000"),),
              what="flags latched one cycle before FLAG_SETTLE"),
-    Mutation("req_ignores_ack", "p2m_aer_tx.v", r"T_ARM:\s*if \(!ack_sync\)",
+    Mutation("req_ignores_ack", "p2m_aer_tx.v", r"T_ARM:\s*if \(!ack_s\)",
              "T_ARM: if (1'b1)", "test_aer_readout", "AerRandomBulk",
              (("P2M_AER_SPIKES", "3000"),), "aer_req rises without waiting for ack low"),
     Mutation("reset_width_plus_one", "p2m_reset_seq.v", r"cnt(\s*)<= width - 16'd1;",
@@ -53,6 +53,11 @@ MUTATIONS: tuple[Mutation, ...] = (
              r"(chan_drained\s*=\s*\(state == S_SEND\) && !pending_any && )tx_idle",
              r"\1ev_ready", "test_aer_readout", "AerRandomBulk", (("P2M_AER_SPIKES", "20000"),),
              "channel reset starts before the last handshake returned to zero"),
+    Mutation("addr_with_req", "p2m_aer_tx.v",
+             r"(aer_addr <= ev_addr;\s*)tstate(\s*)<= T_ARM;",
+             r"\1if (!ack_s) begin aer_req <= 1'b1; tstate <= T_WAIT; end else tstate\2<= T_ARM;",
+             "test_aer_readout", "AerThroughput",
+             what="aer_addr loaded at the same edge that raises aer_req (no bundled-data setup)"),
 )
 
 
@@ -75,7 +80,7 @@ def run_mutation(m: Mutation, seed: int, workdir: Path) -> str:
     old = os.environ.get("P2M_FILES_F")
     os.environ["P2M_FILES_F"] = str(files)
     try:
-        run_test(m.test, seed=seed, testcase=m.testcase, quiet=True, extra_env=env,
+        run_test(m.test, seed=seed, testcase=m.testcase, quiet=True, extra_env=env, sim="icarus",
                  build_dir=workdir / m.name / "build", log_file=workdir / m.name / "sim.log")
     except SimFailure as exc:
         lines = [ln.strip() for ln in str(exc).splitlines()[1:]]

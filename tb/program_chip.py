@@ -15,10 +15,10 @@ Devices and codes (rtl/REGISTERS.md, PROG_* registers and ``ana_prog_*`` ports):
 Each device is one PROG_CMD: one reset pulse, then ``code`` set pulses (PROG_CODE is 8 bits,
 so codes up to 255 are accepted: weight_bits and threshold_bits must be <= 8).
 
-The configuration's geometry must be the RTL's (:data:`RTL_GEOMETRY`: 32 channels, 2
-polarities, 3x3 kernel, stride 2, 16x16 outputs); :func:`chip_commands` raises a
-``ValueError`` naming the first field that differs, and one naming the bit width that does
-not fit PROG_CODE.
+The configuration's geometry must be the RTL's (the chip's ``tb.config.Geometry``, read
+from the toplevel; default: 32 channels, 2 polarities, 3x3 kernel, 16x16 outputs);
+:func:`chip_commands` raises a ``ValueError`` naming the first field that differs, and one
+naming the bit width that does not fit PROG_CODE.
 """
 
 from __future__ import annotations
@@ -28,24 +28,26 @@ from pathlib import Path
 import numpy as np
 
 from analog_models.chip_config import ChipConfig
-from tb.common import N_CH, OUT_H, OUT_W
+from tb.config import Geometry
 from tb.regs import TARGET_TH_BOT, TARGET_TH_TOP, TARGET_WEIGHT
 
 PROG_CODE_BITS = 8
 
-#: The geometry of the default ``p2m_top`` parameters (rtl/REGISTERS.md "Parameters",
-#: tb/common.py), as ``analog_models.chip_config.Geometry`` attributes. ``out_height`` and
-#: ``out_width`` follow from the sensor size, kernel and stride.
-RTL_GEOMETRY = {"channels": N_CH, "polarities": 2, "kernel": 3, "stride": 2,
-                "out_height": OUT_H, "out_width": OUT_W}
+
+def rtl_geometry(geo: Geometry | None = None) -> dict[str, int]:
+    """The chip's geometry as ``analog_models.chip_config.Geometry`` attributes (``out_height``
+    and ``out_width`` follow from the sensor size, kernel and stride there)."""
+    g = geo or Geometry()
+    return {"channels": g.n_ch, "polarities": g.n_pol, "kernel": g.ksize, "stride": g.stride,
+            "out_height": g.out_h, "out_width": g.out_w}
 
 
-def check_programmable(cfg: ChipConfig) -> None:
-    """Raise ``ValueError`` unless ``cfg`` fits the RTL: its geometry is
-    :data:`RTL_GEOMETRY` (the message names the field, the config's value and the RTL's)
-    and its codes fit PROG_CODE (weight_bits and threshold_bits <= 8)."""
+def check_programmable(cfg: ChipConfig, geo: Geometry | None = None) -> None:
+    """Raise ``ValueError`` unless ``cfg`` fits the RTL: its geometry is the chip's
+    (the message names the field, the config's value and the RTL's) and its codes fit
+    PROG_CODE (weight_bits and threshold_bits <= 8)."""
     g = cfg.geometry
-    for name, rtl in RTL_GEOMETRY.items():
+    for name, rtl in rtl_geometry(geo).items():
         v = int(getattr(g, name))
         if v != rtl:
             how = ""
@@ -67,13 +69,13 @@ def weight_index(c: int, p: int, ky: int, kx: int, polarities: int = 2, kernel: 
     return ((c * polarities + p) * kernel + ky) * kernel + kx
 
 
-def chip_commands(cfg: ChipConfig) -> list[tuple[int, int, int]]:
+def chip_commands(cfg: ChipConfig, geo: Geometry | None = None) -> list[tuple[int, int, int]]:
     """The (target, index, code) programming commands of a chip configuration, in order:
     weight cells by index, then for each channel the divider's top and bottom device.
 
     Raises ``ValueError`` when ``cfg`` does not fit the RTL (see :func:`check_programmable`).
     """
-    check_programmable(cfg)
+    check_programmable(cfg, geo)
     g = cfg.geometry
     cmds: list[tuple[int, int, int]] = []
     if cfg.weight_config in ("mdwmtj", "cmos+x"):
@@ -123,7 +125,7 @@ async def program_chip(env, cfg: ChipConfig | str | Path) -> int:
         cfg = ChipConfig.load(cfg)
     regs = env.regs
     await regs.write("IRQ_EN", regs.value("IRQ_EN") | 1)
-    cmds = chip_commands(cfg)
+    cmds = chip_commands(cfg, env.geo)
     for target, index, code in cmds:
         await env.program(target, index, code, wait=True)
     return len(cmds)

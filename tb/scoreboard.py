@@ -38,7 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 from pyuvm import uvm_component, uvm_tlm_analysis_fifo
 
-from tb.common import CLK_PERIOD_PS, N_CH, OUT_W, addr_pack, flags_to_int
+from tb import config
+from tb.common import flags_to_int
+from tb.config import Geometry
 from tb.coverage import DB
 
 
@@ -52,24 +54,25 @@ def drain(fifo) -> list:
         out.append(item)
 
 
-def expected_stream(flags: np.ndarray) -> list[tuple]:
-    """Expected readout of one window: ("ev", ch, y, x) and ("rst", ch, mask) entries."""
+def expected_stream(flags: np.ndarray, out_w: int = 16) -> list[tuple]:
+    """Expected readout of one window (flags (N_CH, N_NEUR), rows of ``out_w``):
+    ("ev", ch, y, x) and ("rst", ch, mask) entries."""
     out: list[tuple] = []
     for ch in range(flags.shape[0]):
         idx = np.flatnonzero(flags[ch])
         for b in idx:
-            out.append(("ev", ch, int(b) // OUT_W, int(b) % OUT_W))
+            out.append(("ev", ch, int(b) // out_w, int(b) % out_w))
         if idx.size:
             out.append(("rst", ch, flags_to_int(flags[ch])))
     return out
 
 
-def _fmt(e: tuple | None) -> str:
+def _fmt(e: tuple | None, geo: Geometry | None = None) -> str:
     if e is None:
         return "nothing"
     if e[0] == "ev":
-        return f"spike (ch {e[1]}, y {e[2]}, x {e[3]}) addr 0x{addr_pack(*e[1:]):04x}"
-    return f"reset pulse ch {e[1]} mask 0x{e[2]:064x}"
+        return f"spike (ch {e[1]}, y {e[2]}, x {e[3]}) addr 0x{(geo or Geometry()).addr_pack(*e[1:]):04x}"
+    return f"reset pulse ch {e[1]} mask 0x{e[2]:x}"
 
 
 @dataclass
@@ -91,6 +94,7 @@ class ReadoutScoreboard(uvm_component):
         self.rst_fifo = uvm_tlm_analysis_fifo("rst_fifo", self)
         self.rstn_fifo = uvm_tlm_analysis_fifo("rstn_fifo", self)
         self.ack_fifo = uvm_tlm_analysis_fifo("ack_fifo", self)
+        self.geo = config.get(self, "geometry")
         self.acks: list = []
         self.windows: list = []
         self.events: list = []
@@ -142,7 +146,7 @@ class ReadoutScoreboard(uvm_component):
             lo = bisect.bisect_left(times, t0)
             hi = bisect.bisect_left(times, t_end) if t_end is not None else len(times)
             got = obs[lo:hi]
-            exp = expected_stream(w.flags)
+            exp = expected_stream(w.flags, self.geo.out_w)
             self._compare(w, exp, got, cut)
             # after an rst_n: nothing until the next sample
             if cut is not None:
@@ -214,7 +218,7 @@ class ReadoutScoreboard(uvm_component):
             if kind == 1 and not p.cut and p.width != w.rst_width:
                 raise AssertionError(f"{where}: reset pulse of ch {e[1]} at {t / 1000:.3f} ns is "
                                      f"{p.width} cycles wide, RST_WIDTH = {w.rst_width}")
-            if kind == 1 and p.ch >= N_CH:
+            if kind == 1 and p.ch >= self.geo.n_ch:
                 raise AssertionError(f"{where}: ana_rst_ch = {p.ch} out of range")
 
     def _check_globals(self) -> None:
@@ -251,6 +255,7 @@ class ProgScoreboard(uvm_component):
         self.pulses: list = []
         self.commands_checked = 0
         self.pulses_checked = 0
+        self.period = config.get(self, "timing").clk_period_ps
         cov = DB.group("programming")
         cov.point("target", [("weight", 0), ("threshold top", 1), ("threshold bottom", 2)])
         cov.point("code", [("0", 0), ("1", 1), ("2-14", (2, 14)), ("15 (4-bit max)", 15),
@@ -313,7 +318,7 @@ class ProgScoreboard(uvm_component):
             if p.width != want_w:
                 raise AssertionError(f"{at}: {p.width} cycles wide, expected {want_w}")
             if j:
-                gap = round((p.t_rise - seq[j - 1].t_fall) / CLK_PERIOD_PS)
+                gap = round((p.t_rise - seq[j - 1].t_fall) / self.period)
                 # after the reset pulse the gap is max(PROG_GAP, 2): ana_prog_dir changes
                 # in it and must be stable one cycle around each pulse (rtl/p2m_prog_seq.v)
                 want_gap = max(cmd.gap, 2) if j == 1 else cmd.gap

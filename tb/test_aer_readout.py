@@ -17,7 +17,8 @@ import numpy as np
 import pyuvm
 from cocotb.triggers import FallingEdge, RisingEdge
 
-from tb.common import CLK_PERIOD_PS, N_CH, N_NEUR, env_int, now_ps, np_rng
+from tb.common import now_ps, np_rng
+from tb.config import Geometry
 from tb.coverage import DB
 from tb.env import P2mBaseTest
 
@@ -46,10 +47,10 @@ class AerRandomBulk(_ReadoutTest):
     handshake."""
 
     async def body(self) -> None:
-        target = env_int("P2M_AER_SPIKES", 100_000)
-        # windows shorter than a readout: the next sample waits for the readout (CNT_OVERRUN
-        # counts it), so the bus is never idle and no simulated cycle is wasted
-        await self.env.configure(tick_div=1, window_len=2_000, rst_width=4)
+        target = self.run_cfg.aer_spikes
+        # windows (20 us) shorter than a readout: the next sample waits for the readout
+        # (CNT_OVERRUN counts it), so the bus is never idle and no simulated cycle is wasted
+        await self.env.configure(tick_div=1, window_len=20, rst_width=4)
         phases = (("none", 0.3), ("light", 0.3), ("random", 0.3), ("heavy", 0.1))
         await self.regs.write("CTRL", 1)
         for profile, frac in phases:
@@ -64,9 +65,11 @@ class AerRandomBulk(_ReadoutTest):
                          f"{st.channel_resets} channel resets, max burst {st.max_burst}")
         if st.spikes < target:
             raise AssertionError(f"only {st.spikes} spikes checked, need {target}")
-        # coverage closure of this test: every backpressure level, burst length, channel
-        for group, point in (("aer", "ack_delay_ns"), ("analog", "channel_burst"),
-                             ("analog", "spiking_channel")):
+        # coverage closure of this test (the default geometry's bins): every backpressure
+        # level, burst length, channel
+        points = ((("aer", "ack_delay_ns"), ("analog", "channel_burst"),
+                   ("analog", "spiking_channel")) if self.geo == Geometry() else ())
+        for group, point in points:
             cp = DB.group(group).points[point]
             if cp.covered != cp.total:
                 raise AssertionError(f"coverage {group}.{point}: {cp.covered}/{cp.total} bins hit "
@@ -84,33 +87,34 @@ class AerCornerPatterns(_ReadoutTest):
     BACKPRESSURE = "heavy"
 
     async def body(self) -> None:
+        g = self.geo
         pats = []
-        z = np.zeros((N_CH, N_NEUR), bool)
+        z = g.zeros()
         pats.append(z.copy())
         a = z.copy()
         a[0, 0] = True
         pats.append(a)
         a = z.copy()
-        a[N_CH - 1, N_NEUR - 1] = True
+        a[g.n_ch - 1, g.n_neur - 1] = True
         pats.append(a)
         a = z.copy()
-        a[7] = True
+        a[7 % g.n_ch] = True
         pats.append(a)
-        pats.append(np.ones((N_CH, N_NEUR), bool))
+        pats.append(np.ones_like(z))
         a = z.copy()
         a[:, ::2] = True
         pats.append(a)
-        a = z.copy().reshape(N_CH, 16, 16)
-        a[:, 15, :] = True
-        a[:, :, 15] = True
-        pats.append(a.reshape(N_CH, N_NEUR))
+        a = z.copy().reshape(g.n_ch, g.out_h, g.out_w)
+        a[:, -1, :] = True
+        a[:, :, -1] = True
+        pats.append(a.reshape(g.n_ch, g.n_neur))
         a = z.copy()
         a[::3, 1::7] = True
         pats.append(a)
         # big windows with a fast receiver, small ones with long stalls
         profiles = ["heavy", "heavy", "heavy", "random", "none", "light", "random", "heavy"]
         self.env.ana.queue.extend(pats + [z] * 4)  # empty windows for late samples after EN=0
-        await self.env.configure(tick_div=1, window_len=2_000, rst_width=3)
+        await self.env.configure(tick_div=1, window_len=20, rst_width=3)
         self.env.aer.set_profile(profiles[0])
         await self.regs.write("CTRL", 1)
         for i in range(len(pats)):
@@ -131,18 +135,19 @@ class AerThroughput(_ReadoutTest):
     BACKPRESSURE = "none"
 
     async def body(self) -> None:
-        a = np.zeros((N_CH, N_NEUR), bool)
-        a[3] = True
-        a[20, np_rng("tp").choice(N_NEUR, 100, replace=False)] = True
+        g = self.geo
+        a = g.zeros()
+        a[3 % g.n_ch] = True
+        a[20 % g.n_ch, np_rng("tp").choice(g.n_neur, min(100, g.n_neur), replace=False)] = True
         self.env.ana.queue.append(a)
-        await self.env.configure(tick_div=1, window_len=50_000)
+        await self.env.configure(tick_div=1, window_len=500)
         await self.regs.write("CTRL", 1)
         await RisingEdge(self.dut.ana_sample)
         t0 = now_ps()
         await self.stop_and_drain()
         self.env.sb.check(final=True)
-        ev = [e for e in self.env.sb.events if e.t_req >= t0 and e.ch == 3]
-        gaps = np.diff([e.t_req for e in ev]) / CLK_PERIOD_PS
+        ev = [e for e in self.env.sb.events if e.t_req >= t0 and e.ch == 3 % g.n_ch]
+        gaps = np.diff([e.t_req for e in ev]) / self.timing.clk_period_ps
         cpe = float(np.mean(gaps))
         self.logger.info(f"AER throughput, full channel, no backpressure: {cpe:.2f} cycles/event "
                          f"(min {gaps.min():.0f}, max {gaps.max():.0f})")

@@ -9,7 +9,7 @@ Run: ``make sim TEST=test_csr`` (or ``python -m tb.run test_csr --seed N``).
 from __future__ import annotations
 
 import pyuvm
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+from cocotb.triggers import RisingEdge
 
 from tb import regs
 from tb.common import py_rng, sig_int
@@ -38,7 +38,7 @@ class CsrReadWrite(P2mBaseTest):
 
     async def body(self) -> None:
         rng = py_rng("csr_rw")
-        rw = [r for r in regs.REGS if r.access == "RW" and r.name != "CTRL"]
+        rw = [r for r in self.regs.map.values() if r.access == "RW" and r.name != "CTRL"]
         for _ in range(6):
             for r in rng.sample(rw, len(rw)):
                 v = rng.getrandbits(32)
@@ -140,15 +140,14 @@ class CsrProgBusyLock(P2mBaseTest):
         await r.write("PROBE", 0x123)
         await r.write("IRQ_EN", 1)  # PROG_DONE interrupt
         await self.env.wait_prog_done(timeout_us=200)
-        await ClockCycles(dut.clk, 2)  # irq is a registered level: one cycle after the W1C
+        await self.env.cycles(2)  # irq is a registered level: one cycle after the W1C
         if sig_int(dut.irq) != 0:
             raise AssertionError("irq still high after PROG_DONE was cleared (W1C)")
         # the irq is a level of (STATUS.PROG_DONE & IRQ_EN.PROG_DONE)
         await self.env.program(regs.TARGET_TH_TOP, 3, 2, wait=False)
         await RisingEdge(dut.irq)
         await r.write("IRQ_EN", 0)
-        await ReadOnly()
-        await RisingEdge(dut.clk)
+        await self.env.cycles(1)
         if sig_int(dut.irq) != 0:
             raise AssertionError("irq stays high with IRQ_EN.PROG_DONE = 0")
         st = await r.read("STATUS")
@@ -157,7 +156,7 @@ class CsrProgBusyLock(P2mBaseTest):
         await r.write("STATUS", regs.reg("STATUS").field("PROG_DONE").mask)
         if await r.read("STATUS") != 0:
             raise AssertionError("STATUS not 0 after clearing PROG_DONE")
-        await ClockCycles(dut.clk, 4)
+        await self.env.cycles(4)
 
 
 @pyuvm.test()
@@ -166,15 +165,16 @@ class CsrProbe(P2mBaseTest):
 
     async def body(self) -> None:
         rng = py_rng("csr_probe")
-        dut = self.dut
+        chip, g = self.dut.u_dut, self.geo
         names = ("probe_ch", "probe_y", "probe_x")
-        if not all(hasattr(dut, n) for n in names):
+        if not all(hasattr(chip, n) for n in names):
             self.logger.warning("probe_ch/probe_y/probe_x not visible: PROBE wires not checked")
             return
+        dut = chip
         for _ in range(8):
-            ch, y, x = rng.randrange(32), rng.randrange(16), rng.randrange(16)
+            ch, y, x = rng.randrange(g.n_ch), rng.randrange(g.out_h), rng.randrange(g.out_w)
             await self.regs.write_fields("PROBE", CH=ch, Y=y, X=x)
-            await ClockCycles(dut.clk, 1)
+            await self.env.cycles(1)
             got = tuple(sig_int(getattr(dut, n)) for n in names)
             if got != (ch, y, x):
                 raise AssertionError(f"PROBE = ch {ch} y {y} x {x}, probe wires read {got}")

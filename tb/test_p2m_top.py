@@ -13,14 +13,26 @@ import os
 
 import numpy as np
 import pyuvm
-from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, Timer
+from cocotb.triggers import RisingEdge, Timer
 
 from tb import regs
 from tb.analog_agent import FlagModel
-from tb.common import CLK_PERIOD_NS, CLK_PERIOD_PS, N_CH, N_NEUR, now_ps, np_rng, py_rng, sig_int
+from tb.common import now_ps, np_rng, py_rng, sig_int
 from tb.coverage import DB
-from tb.env import P2mBaseTest
+from tb.env import POWERUP_GRST_CYCLES, P2mBaseTest
 from tb.program_chip import expected_devices, program_chip, random_config
+
+
+def first_sample_ps(timing, t_en_edge: int, tick_div: int, window_len: int) -> int:
+    """When the first ``ana_sample`` rises after the APB access edge ``t_en_edge`` that
+    writes CTRL.EN = 1, with the readout clock stopped at the window end (REGISTERS.md
+    "Timing"): the configuration leaves clk at the next edge, arrives at the 3rd clk_slow
+    edge after it (S3), zeroes the timer at S3 + 1, window 1 ends tick_div * window_len
+    clk_slow edges later; the clock source starts there, and ana_sample rises at the 4th clk
+    edge (2 synchronizer flops, the window-end flop, the controller)."""
+    s1 = timing.next_slow_edge(t_en_edge + timing.clk_period_ps)
+    t_end = s1 + (3 + tick_div * window_len) * timing.slow_period_ps
+    return timing.first_edge_after_start(t_end) + 3 * timing.clk_period_ps
 
 #: REGISTERS.md "Reset": every output low while rst_n is low (pready is always 1).
 OUTPUTS_LOW_IN_RESET = ("prdata", "pslverr", "aer_req", "aer_addr", "ana_sample", "ana_ch_sel",
@@ -45,7 +57,7 @@ class TopEndToEnd(P2mBaseTest):
     async def body(self) -> None:
         r, dut, env = self.regs, self.dut, self.env
         cfg = random_config(self.seed, "cmos+x")
-        path = os.path.join(os.environ.get("P2M_BUILD_DIR", "."), "chip_config_top.json")
+        path = os.path.join(self.run_cfg.test_dir, "chip_config_top.json")
         cfg.save(path)
         await r.write("PROG_RST_WIDTH", 4)
         await r.write("PROG_SET_WIDTH", 1)
@@ -55,24 +67,25 @@ class TopEndToEnd(P2mBaseTest):
         if bad:
             raise AssertionError(f"{len(bad)} devices not at their configured code after "
                                  f"programming {n} commands; first {bad[0]}")
-        # windows: TICK_DIV = 100 (1 us at 100 MHz), WINDOW_LEN = cfg.window_us ticks
-        tick_div, wlen = 100, cfg.window_us
-        wp = tick_div * wlen * CLK_PERIOD_PS
-        env.ana.model = FlagModel(np_rng("top_light"), LIGHT)
+        # windows: TICK_DIV = 1 (1 us with the 1 MHz clk_slow), WINDOW_LEN = cfg.window_us
+        tick_div, wlen = 1, cfg.window_us
+        tm = self.timing
+        wp = tick_div * wlen * tm.slow_period_ps
+        env.ana.model = FlagModel(np_rng("top_light"), LIGHT, self.geo)
         await env.configure(tick_div=tick_div, window_len=wlen, rst_width=16)
         await r.write("IRQ_EN", 2)  # OVERRUN interrupt
         item = await r.write("CTRL", 1)
-        # window 1 ends at the EN write's edge + TICK_DIV*WINDOW_LEN cycles, ana_sample is
-        # high from the next edge (REGISTERS.md v1.1, Timing)
+        # exact time of the first sample (REGISTERS.md "Timing", the clock stopped meanwhile)
         await RisingEdge(dut.ana_sample)
-        want = item.t_ps + (tick_div * wlen + 1) * CLK_PERIOD_PS
+        want = first_sample_ps(tm, item.t_ps, tick_div, wlen)
         if now_ps() != want:
             raise AssertionError(f"first ana_sample at {now_ps() / 1000:.1f} ns, expected "
-                                 f"{want / 1000:.1f} ns (EN edge + TICK_DIV*WINDOW_LEN + 1 cycles)")
+                                 f"{want / 1000:.1f} ns (REGISTERS.md Timing: EN write edge "
+                                 f"{item.t_ps / 1000:.1f} ns)")
         await env.wait_windows(7)
         # a GRST inside a readout is refused; one between windows is accepted
         await RisingEdge(dut.ana_sample)
-        await Timer(4 * CLK_PERIOD_NS, unit="ns")
+        await Timer(4 * tm.clk_period_ps, unit="ps")
         await r.write("CTRL", regs.pack("CTRL", EN=1, GRST=1), expect_err=True)
         await env.wait_readout_idle()
         env.sb.expect_global(16)
@@ -86,7 +99,7 @@ class TopEndToEnd(P2mBaseTest):
                                  f"offsets {[o / 1000 for o in off if o][:5]} ns")
         await r.write("CTRL", 0)
         await env.wait_readout_idle()
-        if sig_int(dut.ana_ch_sel) != N_CH - 1:
+        if sig_int(dut.ana_ch_sel) != self.geo.n_ch - 1:
             raise AssertionError(f"ana_ch_sel = {sig_int(dut.ana_ch_sel)} after a readout, "
                                  f"REGISTERS.md v1.1: it keeps N_CH-1")
         st = env.sb.check(final=True)
@@ -98,16 +111,16 @@ class TopEndToEnd(P2mBaseTest):
         if sig_int(dut.irq) != 0:
             raise AssertionError("irq high without an overrun")
         # overruns: a dense window (readout ~1.4 windows) then an empty one, repeated
-        dense = FlagModel(np_rng("top_dense"), DENSE)
+        dense = FlagModel(np_rng("top_dense"), DENSE, self.geo)
         k = 3
         pats = []
         for _ in range(k):
-            d = np.zeros((N_CH, N_NEUR), bool)
+            d = self.geo.zeros()
             while d.sum() < 1000:
                 d |= dense.window()
             idx = np.flatnonzero(d.ravel())
             d.ravel()[idx[1000:]] = False  # exactly 1000 spikes: ~7,000 cycles of readout
-            pats += [d, np.zeros((N_CH, N_NEUR), bool)]
+            pats += [d, self.geo.zeros()]
         env.ana.queue.extend(pats)
         env.aer.set_profile("none")
         env.sb.collect()
@@ -121,7 +134,10 @@ class TopEndToEnd(P2mBaseTest):
         await env.wait_readout_idle()
         st = env.sb.check(final=True)
         samples = [w.t_sample for w in env.sb.windows[n0:]]
-        late = sum(1 for t in samples if (t - t_first) % (tick_div * wlen * CLK_PERIOD_PS))
+        # on time: on the window grid, within the clock's start-up (a late sample waits for a
+        # readout of ~70 us)
+        late = sum(1 for t in samples
+                   if 10**6 < (t - t_first) % wp < wp - 10**6)
         c = await _counters(r)
         if c["CNT_OVERRUN"] != late or late != k:
             raise AssertionError(f"CNT_OVERRUN = {c['CNT_OVERRUN']}, late samples seen {late}, "
@@ -130,7 +146,7 @@ class TopEndToEnd(P2mBaseTest):
         if not regs.reg("STATUS").field("OVERRUN").get(status) or sig_int(dut.irq) != 1:
             raise AssertionError(f"STATUS = 0x{status:x}, irq = {sig_int(dut.irq)} after overruns")
         await r.write("STATUS", regs.reg("STATUS").field("OVERRUN").mask)
-        await ClockCycles(dut.clk, 2)
+        await env.cycles(2)
         if sig_int(dut.irq) != 0 or regs.reg("STATUS").field("OVERRUN").get(await r.read("STATUS")):
             raise AssertionError("OVERRUN / irq not cleared by W1C")
         if c["CNT_WINDOWS"] != st.windows or c["CNT_EVENTS"] != env.aer_mon.n_events:
@@ -154,32 +170,33 @@ class TopResetMidReadout(P2mBaseTest):
     async def body(self) -> None:
         r, dut, env = self.regs, self.dut, self.env
         rng = py_rng("rst_mid")
-        env.ana.model = FlagModel(np_rng("rst_mid_flags"), DENSE)
+        env.ana.model = FlagModel(np_rng("rst_mid_flags"), DENSE, self.geo)
+        P = self.timing.clk_period_ps
         self.cov = DB.group("readout")
         self.cov.point("rstn_cut_point", [("anywhere in the readout", 0),
                                           ("in a channel reset pulse", 1),
                                           ("while flags settle", 2), ("with aer_ack high", 3),
                                           ("right after ana_sample", 4)])
         for it in range(5):
-            await env.configure(tick_div=1, window_len=3_000, rst_width=6)
+            await env.configure(tick_div=1, window_len=30, rst_width=6)
             await r.write("CTRL", 1)
             await RisingEdge(dut.ana_sample)
             mode = it % 5
             if mode == 0:  # anywhere in the readout
-                await Timer(rng.randint(1, 9_000) * CLK_PERIOD_NS + rng.randint(1, 9), unit="ns")
+                await Timer(rng.randint(1, 9_000) * P + rng.randint(1, 9) * 1000, unit="ps")
             elif mode == 1:  # inside a channel reset pulse
                 await RisingEdge(dut.ana_rst)
-                await Timer(rng.randint(1, 5) * CLK_PERIOD_NS + 3, unit="ns")
+                await Timer(rng.randint(1, 5) * P + 3000, unit="ps")
             elif mode == 2:  # while the flags settle after a channel change
                 for _ in range(rng.randint(1, 20)):
                     await dut.ana_ch_sel.value_change
-                await Timer(CLK_PERIOD_NS + 2, unit="ns")
+                await Timer(P + 2000, unit="ps")
             elif mode == 3:  # with aer_ack high (handshake half-way)
                 for _ in range(rng.randint(1, 50)):
                     await RisingEdge(dut.aer_ack)
                 await Timer(1, unit="ns")
             else:  # right after the sample strobe
-                await Timer(CLK_PERIOD_NS // 2 + 1, unit="ns")
+                await Timer(P // 2 + 1000, unit="ps")
             state = (f"phase {sig_int(dut.phase)}, aer_req {sig_int(dut.aer_req)}, "
                      f"aer_ack {sig_int(dut.aer_ack)}, ana_rst {sig_int(dut.ana_rst)}")
             dut.rst_n.value = 0
@@ -189,21 +206,23 @@ class TopResetMidReadout(P2mBaseTest):
                 bad = {k: v for k, v in outs.items() if v}
                 raise AssertionError(f"outputs not low during rst_n ({state}): {bad}")
             self.cov.sample("rstn_cut_point", mode)
-            await ClockCycles(dut.clk, rng.randint(1, 4))
-            await FallingEdge(dut.clk)
+            env.host.acquire()
+            await env.cycles(rng.randint(1, 4))
+            await Timer(rng.randrange(1, P // 2) * 2 - 1, unit="ps")  # any phase of clk
             dut.rst_n.value = 1
             r.reset_mirror()
             env.sb.expect_global(16)
             self.logger.info(f"reset #{it} at {state}")
-            await ClockCycles(dut.clk, 20)
-            for reg in regs.REGS:
+            await env.cycles(POWERUP_GRST_CYCLES + 1)
+            env.host.release()
+            for reg in r.map.values():
                 got = await r.read(reg.name)
                 if got != reg.reset:
                     raise AssertionError(f"after rst_n mid-readout {reg.name} = 0x{got:x}, reset "
                                          f"value 0x{reg.reset:x}")
         # clean operation afterwards
-        env.ana.model = FlagModel(np_rng("rst_after"), LIGHT)
-        await env.configure(tick_div=1, window_len=3_000, rst_width=6)
+        env.ana.model = FlagModel(np_rng("rst_after"), LIGHT, self.geo)
+        await env.configure(tick_div=1, window_len=30, rst_width=6)
         await r.write("CTRL", 1)
         await env.wait_windows(5)
         await r.write("CTRL", 0)
@@ -221,16 +240,18 @@ class TopResetMidProgram(P2mBaseTest):
     async def body(self) -> None:
         r, dut, env = self.regs, self.dut, self.env
         await env.program(regs.TARGET_WEIGHT, 100, 200, wait=False)
-        await ClockCycles(dut.clk, 300)
+        await env.cycles(300)
         await Timer(3, unit="ns")
         env.prog_sb.cut(now_ps())
+        env.host.acquire()
         dut.rst_n.value = 0
-        await ClockCycles(dut.clk, 2)
-        await FallingEdge(dut.clk)
+        await env.cycles(2)
+        await Timer(4, unit="ns")
         dut.rst_n.value = 1
         r.reset_mirror()
         env.sb.expect_global(16)
-        await ClockCycles(dut.clk, 20)
+        await env.cycles(POWERUP_GRST_CYCLES + 1)
+        env.host.release()
         if await r.read("STATUS") != 0:
             raise AssertionError("STATUS not 0 after rst_n during programming")
         await r.write("IRQ_EN", 1)
@@ -249,10 +270,10 @@ class TopProgramDuringReadout(P2mBaseTest):
     async def body(self) -> None:
         r, dut, env = self.regs, self.dut, self.env
         rng = py_rng("prog_during")
-        env.ana.model = FlagModel(np_rng("prog_during_flags"), LIGHT)
-        # readouts (~3,000 cycles) longer than the windows: a readout always runs while the
-        # commands (~1,000 cycles each) program
-        await env.configure(tick_div=1, window_len=1_000, rst_width=5)
+        env.ana.model = FlagModel(np_rng("prog_during_flags"), LIGHT, self.geo)
+        # readouts (~3,000 cycles) longer than the windows (10 us): a readout always runs
+        # while the commands (~1,000 cycles each) program
+        await env.configure(tick_div=1, window_len=10, rst_width=5)
         await r.write("PROG_RST_WIDTH", 6)
         await r.write("PROG_SET_WIDTH", 20)
         await r.write("PROG_GAP", 2)
@@ -261,7 +282,7 @@ class TopProgramDuringReadout(P2mBaseTest):
         await RisingEdge(dut.ana_sample)
         for _ in range(30):
             t = rng.choice([regs.TARGET_WEIGHT, regs.TARGET_TH_TOP, regs.TARGET_TH_BOT])
-            i = rng.randrange(576 if t == regs.TARGET_WEIGHT else 32)
+            i = rng.randrange(self.geo.n_weights if t == regs.TARGET_WEIGHT else self.geo.n_ch)
             code = rng.randint(20, 63)
             await env.program(t, i, code)
             if env.ana.device_code(t, i) != code:
@@ -270,7 +291,7 @@ class TopProgramDuringReadout(P2mBaseTest):
         # CNT_CLR in the middle of a readout
         await RisingEdge(dut.ana_sample)
         win = env.ana.window_index
-        await Timer(rng.randint(50, 1500) * CLK_PERIOD_NS, unit="ns")
+        await Timer(rng.randint(50, 1500) * self.timing.clk_period_ps, unit="ps")
         item = await r.write("CTRL", regs.pack("CTRL", EN=1, CNT_CLR=1))
         t_clr = item.t_ps
         await r.write("CTRL", 0)

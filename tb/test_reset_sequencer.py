@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyuvm
-from cocotb.triggers import ClockCycles, RisingEdge, Timer
+from cocotb.triggers import RisingEdge, Timer
 
 from tb import regs
 from tb.analog_agent import FlagModel
-from tb.common import CLK_PERIOD_NS, N_CH, N_NEUR, np_rng, py_rng, sig_int
+from tb.common import np_rng, py_rng, sig_int
 from tb.env import P2mBaseTest
 
 
@@ -31,9 +31,9 @@ class ResetWidthsAndMasks(P2mBaseTest):
     async def body(self) -> None:
         rng = py_rng("widths")
         self.env.ana.model = FlagModel(np_rng("rst_flags"),
-                                       weights=(0.5, 0.3, 0.15, 0.05, 0.0, 0.0))
+                                       weights=(0.5, 0.3, 0.15, 0.05, 0.0, 0.0), geometry=self.geo)
         widths = [0, 1, 2, 16, rng.randint(3, 40), rng.randint(100, 300), 256]
-        await self.env.configure(tick_div=1, window_len=6_000)
+        await self.env.configure(tick_div=1, window_len=60)
         for w in widths:
             await self.regs.write("RST_WIDTH", w)
             await self.regs.write("CTRL", 1)
@@ -78,8 +78,8 @@ class GlobalReset(P2mBaseTest):
             for _ in range(w + 10):  # the pulse may be over already (short widths)
                 if len(self.env.ana.rst_pulses) > n:
                     break
-                await ClockCycles(dut.clk, 1)
-            await ClockCycles(dut.clk, 3)
+                await self.env.cycles(1)
+            await self.env.cycles(3)
             if await r.read("STATUS") != 0:
                 raise AssertionError("STATUS not 0 after the global reset")
         # a GRST while a global reset runs queues one more
@@ -89,18 +89,19 @@ class GlobalReset(P2mBaseTest):
         self.env.sb.expect_global(40)
         await r.write("CTRL", gr)
         await r.write("CTRL", gr)
-        await ClockCycles(dut.clk, 2 * 42 + 10)
+        await self.env.cycles(2 * 42 + 10)
         if len(self.env.ana.rst_pulses) - n != 2:
             raise AssertionError(f"two CTRL.GRST in a row gave {len(self.env.ana.rst_pulses) - n} "
                                  f"global reset pulses, expected 2 (the second is queued)")
         # between windows (EN = 1, integrating), and refused during a readout
-        await self.env.configure(tick_div=1, window_len=3_000, rst_width=8)
-        self.env.ana.model = FlagModel(np_rng("grst"), weights=(0.5, 0.3, 0.2, 0, 0, 0))
+        await self.env.configure(tick_div=1, window_len=30, rst_width=8)
+        self.env.ana.model = FlagModel(np_rng("grst"), weights=(0.5, 0.3, 0.2, 0, 0, 0),
+                                       geometry=self.geo)
         await r.write("CTRL", 1)
         refused = accepted = 0
         for _ in range(4):
             await RisingEdge(dut.ana_sample)
-            await Timer(5 * CLK_PERIOD_NS, unit="ns")
+            await Timer(5 * self.timing.clk_period_ps, unit="ps")
             # readout busy now: refused (the whole write, EN = 0 included), no pulse
             await r.write("CTRL", gr, expect_err=True)
             refused += 1
@@ -126,19 +127,21 @@ class ResetMaskFullAndSparse(P2mBaseTest):
     BACKPRESSURE = "none"
 
     async def body(self) -> None:
-        z = np.zeros((N_CH, N_NEUR), bool)
+        g = self.geo
+        z = g.zeros()
         a = z.copy()
         a[0, :] = True
         b = z.copy()
-        b[31, 255] = True
-        b[1, 0] = True
-        c = np.ones((N_CH, N_NEUR), bool)
+        b[g.n_ch - 1, g.n_neur - 1] = True
+        b[1 % g.n_ch, 0] = True
+        c = np.ones_like(z)
         self.env.ana.queue.extend([a, b, c] + [z] * 8)  # empty windows after: late samples
-        await self.env.configure(tick_div=1, window_len=3_000, rst_width=1)
+        await self.env.configure(tick_div=1, window_len=30, rst_width=1)
         await self.regs.write("CTRL", 1)
         await self.env.wait_windows(3)
         await self.regs.write("CTRL", 0)
         await self.env.wait_readout_idle(timeout_us=1e4)
         st = self.env.sb.check(final=True)
-        if st.channel_resets != 1 + 2 + 32:
-            raise AssertionError(f"{st.channel_resets} channel resets, expected 35")
+        want = 1 + len({g.n_ch - 1, 1 % g.n_ch}) + g.n_ch
+        if st.channel_resets != want:
+            raise AssertionError(f"{st.channel_resets} channel resets, expected {want}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 import pyuvm
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+from cocotb.triggers import ReadOnly, RisingEdge
 
 from analog_models.chip_config import ChipConfig
 from tb import regs
@@ -51,9 +51,11 @@ class ProgRandomCommands(P2mBaseTest):
                 await r.write("PROG_RST_WIDTH", rng.choice([1, 32, rng.randint(1, 64)]))
                 await r.write("PROG_GAP", rng.choice([1, 2, 3, rng.randint(1, 6)]))
             target = rng.choice([regs.TARGET_WEIGHT, regs.TARGET_TH_TOP, regs.TARGET_TH_BOT])
-            index = rng.randrange(576) if target == regs.TARGET_WEIGHT else rng.randrange(32)
+            g = self.geo
+            index = (rng.randrange(g.n_weights) if target == regs.TARGET_WEIGHT
+                     else rng.randrange(g.n_ch))
             if i == 1:
-                index = 1023 if target == regs.TARGET_WEIGHT else 31
+                index = 2**g.prog_idx_bits - 1 if target == regs.TARGET_WEIGHT else g.n_ch - 1
             if i == 7:
                 target, index = 3, 5  # reserved target: the pulses run, no device addressed
             await self.env.program(target, index, code, wait=False)
@@ -76,7 +78,7 @@ class ProgRandomCommands(P2mBaseTest):
         holes = [k for k, v in cross.hits.items() if not v]
         for j, (t_label, c_label) in enumerate(holes):
             target, code = tgt[t_label], rep_code[c_label]
-            index = (7 * j) % 32
+            index = (7 * j) % self.geo.n_ch
             await self.env.program(target, index, code)
             self._check_device(target, index, code)
         self.logger.info(f"{len(holes)} directed commands for target x code holes")
@@ -110,7 +112,7 @@ class ProgBusyDone(P2mBaseTest):
                 n += 1
                 await RisingEdge(dut.clk)
                 await ReadOnly()
-            await RisingEdge(dut.clk)
+            await RisingEdge(dut.clk)  # the clock runs one edge after the last busy one
             want = busy_cycles(code, rw, sw, gap)
             self.logger.info(f"code {code}: PROGRAM for {n} cycles, documented {want}")
             if n != want:
@@ -120,7 +122,7 @@ class ProgBusyDone(P2mBaseTest):
             f = regs.reg("STATUS").field
             if f("PROG_BUSY").get(st) or not f("PROG_DONE").get(st):
                 raise AssertionError(f"STATUS = 0x{st:x} after programming")
-            await ClockCycles(dut.clk, 5)
+            await self.env.cycles(5)
             if not f("PROG_DONE").get(await r.read("STATUS")):
                 raise AssertionError("PROG_DONE not sticky")
             await r.write("STATUS", f("PROG_DONE").mask)
@@ -137,8 +139,8 @@ class ProgChipFromConfig(P2mBaseTest):
     ``mdwmtj`` configuration. The device model must match each configuration exactly."""
 
     async def body(self) -> None:
-        path = os.environ.get("P2M_CHIP_CONFIG")
-        bdir = os.environ.get("P2M_BUILD_DIR", ".")
+        path = self.run_cfg.chip_config
+        bdir = self.run_cfg.test_dir
         if path:
             cfgs = [ChipConfig.load(path)]
         else:

@@ -38,7 +38,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if hasattr(config, "workerinput") or not globals().get(_SIM_KEY):
         return
     from tb.coverage import session_report
-    from tb.run import REPO, TESTS
+    from tb.run import REGRESSION as TESTS
+    from tb.run import REPO
 
     # a second of slack: file times may be coarser than time.time()
     since = getattr(config, _T0_KEY, 0.0) - 1.0

@@ -6,24 +6,25 @@ from __future__ import annotations
 import pytest
 
 from analog_models.chip_config import ChipConfig, Geometry
-from tb.common import N_CH, OUT_H, OUT_W
+from tb import config as tbconfig
 from tb.program_chip import (
     PROG_CODE_BITS,
-    RTL_GEOMETRY,
     check_programmable,
     chip_commands,
     random_config,
+    rtl_geometry,
 )
 
 
 def test_rtl_geometry_is_the_default_chip():
     g = Geometry()
-    assert RTL_GEOMETRY == {"channels": N_CH, "polarities": 2, "kernel": 3, "stride": 2,
-                            "out_height": OUT_H, "out_width": OUT_W}
-    assert all(getattr(g, k) == v for k, v in RTL_GEOMETRY.items())
+    rtl = tbconfig.Geometry()
+    assert rtl_geometry() == {"channels": rtl.n_ch, "polarities": 2, "kernel": 3, "stride": 2,
+                              "out_height": rtl.out_h, "out_width": rtl.out_w}
+    assert all(getattr(g, k) == v for k, v in rtl_geometry().items())
     for wc in ("cmos", "mdwmtj", "cmos+x"):
         check_programmable(random_config(1, wc))
-    assert len(chip_commands(ChipConfig(weight_config="cmos"))) == 2 * N_CH
+    assert len(chip_commands(ChipConfig(weight_config="cmos"))) == 2 * rtl.n_ch
 
 
 @pytest.mark.parametrize("geo,field,cfg_value,rtl_value", [

@@ -15,31 +15,29 @@ from hypothesis import strategies as st
 from analog_models.chip_config import ChipConfig
 from tb import coverage as tbcov
 from tb import regs
-from tb import run as tbrun
-from tb.common import addr_pack, addr_unpack, flags_to_int, int_to_flags
+from tb import waves as tbrun
+from tb.common import flags_to_int, int_to_flags
+from tb.config import ClockTiming, Geometry, RunConfig, replay_command
 from tb.coverage import Covergroup, burst_bins
 from tb.program_chip import chip_commands, expected_devices, random_config, weight_index
-from tb.run import (
+from tb.run import TESTS, normalize_test, read_files_f
+from tb.scoreboard import expected_stream
+from tb.waves import (
     _WAVE_W,
     _ZOOM_PX,
     GROUPS,
     PHASE_NAMES,
-    TESTS,
     WAVE_INFO,
     gtkw_text,
     layout_names,
-    normalize_test,
-    read_files_f,
-    replay_command,
     static_vars,
     write_gtkw,
 )
-from tb.scoreboard import expected_stream
 
 
 def test_register_map_matches_contract() -> None:
     assert len(regs.REGS) == 18
-    assert regs.reg("ID").reset == 0x50324D01
+    assert regs.reg("ID").reset == 0x50324D02 and regs.reg("TICK_DIV").reset == 1
     assert [r.addr for r in regs.REGS] == list(range(0, 0x48, 4))
     assert regs.pack("PROG_ADDR", INDEX=3, TARGET=2) == (2 << 12) | 3
     with pytest.raises(ValueError, match="name"):
@@ -54,20 +52,51 @@ def test_flag_packing_roundtrip(bits: list[bool]) -> None:
     a = np.array(bits)
     v = flags_to_int(a)
     assert all(((v >> i) & 1) == b for i, b in enumerate(bits))
-    assert np.array_equal(int_to_flags(v), a)
+    assert np.array_equal(int_to_flags(v, 256), a)
 
 
 @given(st.integers(0, 31), st.integers(0, 15), st.integers(0, 15))
 def test_aer_address_packing(ch: int, y: int, x: int) -> None:
-    a = addr_pack(ch, y, x)
-    assert a < 2**13 and addr_unpack(a) == (ch, y, x)
+    g = Geometry()
+    a = g.addr_pack(ch, y, x)
+    assert a < 2**13 and g.addr_unpack(a) == (ch, y, x)
+
+
+def test_geometry_widths_match_the_rtl_derivation() -> None:
+    """Widths as in p2m_top ($clog2, at least 1 bit): paper, DVS128, odd and 1-wide shapes."""
+    assert (Geometry().ch_bits, Geometry().y_bits, Geometry().aw) == (5, 4, 13)
+    dvs = Geometry(out_h=64, out_w=64)
+    assert (dvs.y_bits, dvs.x_bits, dvs.n_neur, dvs.aw, dvs.prog_idx_bits) == (6, 6, 4096, 17, 10)
+    odd = Geometry(n_ch=3, out_h=1, out_w=7)
+    assert (odd.ch_bits, odd.y_bits, odd.x_bits, odd.prog_idx_bits) == (2, 1, 3, 6)
+    assert odd.addr_unpack(odd.addr_pack(2, 0, 6)) == (2, 0, 6)
+    m = regs.register_map(odd.prog_idx_bits, odd.ch_bits, odd.y_bits, odd.x_bits)
+    probe = next(r for r in m if r.name == "PROBE")
+    assert [(f.name, f.msb, f.lsb) for f in probe.fields] == [("X", 2, 0), ("Y", 3, 3),
+                                                              ("CH", 5, 4)]
+
+
+def test_run_config_reads_the_environment_once() -> None:
+    cfg = RunConfig.from_env({"P2M_SEED": "12", "P2M_TEST": "test_csr", "P2M_SIM": "verilator",
+                              "P2M_AER_SPIKES": "3000", "P2M_WAVES": "1"})
+    assert (cfg.seed, cfg.test, cfg.sim, cfg.aer_spikes, cfg.waves) == (
+        12, "test_csr", "verilator", 3000, True)
+    assert "P2M_AER_SPIKES=3000" in cfg.replay() and "--sim verilator" in cfg.replay()
+    with pytest.raises(ValueError, match="P2M_AER_SPIKES"):
+        RunConfig.from_env({"P2M_AER_SPIKES": "many"})
+
+
+def test_clock_timing_helpers() -> None:
+    t = ClockTiming()
+    assert t.next_slow_edge(0) == 500_000 and t.next_slow_edge(500_000) == 1_500_000
+    assert t.first_edge_after_start(1_500_000) == 1_753_000  # 250 ns, then the 3 ns grid
 
 
 def test_expected_stream_order() -> None:
     f = np.zeros((32, 256), bool)
     f[2, [17, 3]] = True
     f[0, 255] = True
-    s = expected_stream(f)
+    s = expected_stream(f, 16)
     assert s == [("ev", 0, 15, 15), ("rst", 0, 1 << 255), ("ev", 2, 0, 3), ("ev", 2, 1, 1),
                  ("rst", 2, (1 << 17) | (1 << 3))]
 
@@ -123,7 +152,7 @@ def test_gtkw_layout(tmp_path) -> None:
     wide = {"aer_addr": 13, "ana_flags": 256, "ana_rst_mask": 256, "phase": 3, "ana_ch_sel": 5,
             "ana_rst_ch": 5, "ana_prog_target": 2, "ana_prog_index": 10, "paddr": 12,
             "pwdata": 32, "prdata": 32, "probe_x": 4}
-    variables = {n: (f"p2m_top.{n}" + (f"[{wide[n] - 1}:0]" if n in wide else ""),
+    variables = {n: (f"p2m_tb.{n}" + (f"[{wide[n] - 1}:0]" if n in wide else ""),
                      "real" if n.startswith("tap_") else "wire") for n in names | {"probe_x"}}
     filt = tmp_path / "t.phase.txt"
     text = gtkw_text(tmp_path / "x.fst", variables, samples=[300_000, 350_000],
@@ -133,13 +162,13 @@ def test_gtkw_layout(tmp_path) -> None:
     order = [text.index(f"@800200\n-{g}\n") for g, _ in GROUPS]
     assert order == sorted(order)
     for tap in ("tap_dw_pos", "tap_dw_neg", "tap_vpre", "tap_vth"):  # analog step + real
-        m = re.search(rf"@([0-9a-f]+)\np2m_top\.{tap}\n@20000\n-\n-\n-\n", text)
+        m = re.search(rf"@([0-9a-f]+)\np2m_tb\.{tap}\n@20000\n-\n-\n-\n", text)
         assert m and int(m.group(1), 16) & 0x48000 == 0x48000, tap
         assert not int(m.group(1), 16) & 0x10400  # neither interpolated nor signed
-    assert "@24\np2m_top.ana_ch_sel[4:0]\n" in text and "@22\np2m_top.aer_addr[12:0]\n" in text
-    assert f"^1 {filt.resolve()}\n@2024\np2m_top.phase[2:0]\n" in text
-    assert "#{p2m_top.aer_addr.ch[12:8]} (0)p2m_top.aer_addr[12:0] " in text
-    assert "#{p2m_top.aer_addr.x[3:0]} (9)p2m_top.aer_addr[12:0] " in text
+    assert "@24\np2m_tb.ana_ch_sel[4:0]\n" in text and "@22\np2m_tb.aer_addr[12:0]\n" in text
+    assert f"^1 {filt.resolve()}\n@2024\np2m_tb.phase[2:0]\n" in text
+    assert "#{p2m_tb.aer_addr.ch[12:8]} (0)p2m_tb.aer_addr[12:0] " in text
+    assert "#{p2m_tb.aer_addr.x[3:0]} (9)p2m_tb.aer_addr[12:0] " in text
     zoom = re.search(r"^\*(-?[0-9.]+) (\d+) (\d+) (\d+)( -1){24}$", text, re.M)
     assert zoom and zoom.group(2, 3, 4) == ("300000", "300000", "350000")
     span = 2 ** -float(zoom.group(1)) / _ZOOM_PX * _WAVE_W  # the view: a window and a bit
@@ -148,20 +177,21 @@ def test_gtkw_layout(tmp_path) -> None:
     assert re.search(r"^\*-[0-9.]+ -1( -1){26}$", fit, re.M) and "^1" not in fit
     if shutil.which("fst2vcd"):  # write_gtkw on a tiny dump: filter file and zoom to fit
         vcd = tmp_path / "t.vcd"
-        vcd.write_text("$timescale 1ps $end\n$scope module p2m_top $end\n"
+        vcd.write_text("$timescale 1ps $end\n$scope module p2m_tb $end\n"
                        "$var wire 3 ! phase [2:0] $end\n$upscope $end\n$enddefinitions $end\n"
                        "#0\nb0 !\n#1000\nb1 !\n")
-        fst = tmp_path / "p2m_top.fst"
+        fst = tmp_path / "p2m_tb.fst"
         if subprocess.run(["vcd2fst", str(vcd), str(fst)], capture_output=True).returncode == 0:
             gtkw = write_gtkw(fst, tmp_path / "t.gtkw")
             assert (tmp_path / "t.phase.txt").read_text().splitlines() == [
                 f"{i} {n}" for i, n in enumerate(PHASE_NAMES)]
-            assert "p2m_top.phase[2:0]" in gtkw.read_text()
+            assert "p2m_tb.phase[2:0]" in gtkw.read_text()
 
 
 def test_pulse_qualifier_checks() -> None:
     from tb.analog_agent import AnalogAgent, RstPulse
-    from tb.common import CLK_PERIOD_PS as P
+
+    P = ClockTiming().clk_period_ps
 
     p = RstPulse(t_rise=10 * P, t_fall=26 * P, width=16, ch=3, mask=5, all=False)
     ok = [9 * P, 27 * P]
@@ -184,13 +214,13 @@ def test_gtkw_without_fst2vcd(tmp_path, monkeypatch) -> None:
     first ana_sample edges, end), else from the static port description + results.xml."""
     _no_fst2vcd(monkeypatch)
     assert tbrun.shutil.which("fst2vcd") is None
-    fst = tmp_path / "p2m_top.fst"
+    fst = tmp_path / "p2m_tb.fst"
     fst.write_bytes(b"not read")  # no tool reads it on these paths
     sv = static_vars()
     assert set(sv) == set(layout_names())
-    assert sv["aer_addr"] == ("p2m_top.aer_addr[12:0]", "wire")
-    assert sv["ana_flags"] == ("p2m_top.ana_flags[255:0]", "wire")
-    assert sv["tap_vpre"] == ("p2m_top.tap_vpre", "real") and sv["clk"][0] == "p2m_top.clk"
+    assert sv["aer_addr"] == ("p2m_tb.aer_addr[12:0]", "wire")
+    assert sv["ana_flags"] == ("p2m_tb.ana_flags[255:0]", "wire")
+    assert sv["tap_vpre"] == ("p2m_tb.u_dut.tap_vpre", "real") and sv["clk"][0] == "p2m_tb.clk"
     # 1) the testbench's info file (times in ps = the dump unit)
     (tmp_path / WAVE_INFO).write_text(json.dumps(
         {"unit": "ps", "vars": sv, "samples": [300_000, 350_000], "end": 2_000_000}))
@@ -199,7 +229,7 @@ def test_gtkw_without_fst2vcd(tmp_path, monkeypatch) -> None:
     assert re.search(r"^\*-?[0-9.]+ 300000 300000 350000( -1){24}$", text, re.M)
     for group, _ in GROUPS:
         assert f"-{group}\n" in text
-    assert "p2m_top.tap_vth\n" in text and "#{p2m_top.aer_addr.y[7:4]}" in text
+    assert "p2m_tb.u_dut.tap_vth\n" in text and "#{p2m_tb.aer_addr.y[7:4]}" in text
     assert (tmp_path / "t.phase.txt").read_text().startswith("0 IDLE\n")
     # the same layout as from the variables directly (what fst2vcd would give)
     body = gtkw_text(fst, sv, samples=[300_000, 350_000], end=2_000_000,
@@ -215,7 +245,7 @@ def test_gtkw_without_fst2vcd(tmp_path, monkeypatch) -> None:
         'value="2000.0" /></properties></testcase></testsuite></testsuites>')
     text = write_gtkw(fst, tmp_path / "t.gtkw").read_text()
     assert "[variables: static]" in text.splitlines()[0]
-    assert "p2m_top.phase[2:0]" in text and "p2m_top.tap_dw_pos" in text
+    assert "p2m_tb.phase[2:0]" in text and "p2m_tb.u_dut.tap_dw_pos" in text
     fit = gtkw_text(fst, sv, end=2_000_000)
     assert re.search(r"^\*[-0-9.]+ -1( -1){26}$", text, re.M)
     assert [ln for ln in text.splitlines() if ln.startswith("*")] == [
@@ -228,13 +258,15 @@ def test_gtkw_fst2vcd_cross_check(tmp_path) -> None:
     """With fst2vcd: the variables and first ana_sample edges read from a real FST equal the
     ones the testbench writes (waves_info.json), so both give the same layout."""
     vcd = tmp_path / "t.vcd"
-    vcd.write_text("$timescale 1ps $end\n$scope module p2m_top $end\n"
+    vcd.write_text("$timescale 1ps $end\n$scope module p2m_tb $end\n"
                    "$var wire 1 ! clk $end\n$var wire 1 # ana_sample $end\n"
-                   "$var wire 13 $ aer_addr [12:0] $end\n$var wire 4 % probe_x [3:0] $end\n"
-                   "$var real 64 & tap_vpre $end\n$upscope $end\n$enddefinitions $end\n"
+                   "$var wire 13 $ aer_addr [12:0] $end\n$scope module u_dut $end\n"
+                   "$var wire 4 % probe_x [3:0] $end\n"
+                   "$var real 64 & tap_vpre $end\n$upscope $end\n$upscope $end\n"
+                   "$enddefinitions $end\n"
                    "#0\n0!\n0#\nb0 $\nb0 %\nr0 &\n#5000\n1#\n#6000\n0#\n#9000\n1#\n"
                    "r0.5 &\n#12000\n0#\n")
-    fst = tmp_path / "p2m_top.fst"
+    fst = tmp_path / "p2m_tb.fst"
     assert subprocess.run(["vcd2fst", str(vcd), str(fst)], capture_output=True).returncode == 0
     src, fvars, samples, end = tbrun.layout_source(fst)
     assert src == "fst2vcd" and samples == [5000, 9000] and end == 9000

@@ -15,7 +15,11 @@ import zlib
 import pytest
 
 from tb.mutations import MUTATIONS, run_mutation
-from tb.run import TESTS, SimFailure, run_test
+from tb.run import SimFailure, run_test
+
+#: The chip-level cocotb modules of the regression (default geometry).
+CHIP_MODULES = ("test_csr", "test_aer_readout", "test_reset_sequencer", "test_threshold_ctrl",
+                "test_p2m_top", "test_clocking")
 
 pytestmark = [pytest.mark.sim]
 
@@ -30,7 +34,7 @@ def _seed(module: str) -> int | None:
 
 
 @pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog not installed")
-@pytest.mark.parametrize("module", TESTS)
+@pytest.mark.parametrize("module", CHIP_MODULES)
 def test_cocotb_module(module: str) -> None:
     """Run every cocotb test of ``tb/<module>.py``; fails with the seed and replay command."""
     msg = None
@@ -41,6 +45,43 @@ def test_cocotb_module(module: str) -> None:
     if msg:
         pytest.fail(msg, pytrace=False)
     assert res.failed == 0 and res.tests > 0
+
+
+#: Non-default geometries of the regression: a small odd one (3x5 outputs, FLAG_SETTLE 1,
+#: 4 channels) and the DVS128 one (128 x 128 sensor -> 32 x 64 x 64 neurons), each with
+#: the modules that depend on the geometry (the DVS128 readout through the HDL agents).
+GEOMETRIES = {
+    "small": ({"N_CH": 4, "OUT_H": 3, "OUT_W": 5, "FLAG_SETTLE": 1},
+              ("test_aer_readout", "test_reset_sequencer", "test_clocking", "test_long_run")),
+    "dvs128": ({"OUT_H": 64, "OUT_W": 64}, ("test_clocking", "test_long_run")),
+}
+
+
+def _run(module: str, seed: int | None, **kw) -> None:
+    msg = None
+    try:
+        res = run_test(module, seed=seed, quiet=True, **kw)
+    except SimFailure as exc:
+        msg = str(exc)
+    if msg:
+        pytest.fail(msg, pytrace=False)
+    assert res.failed == 0 and res.tests > 0
+
+
+@pytest.mark.parametrize("module", ["test_long_run"])
+def test_hdl_agents_long_run(module: str) -> None:
+    """The HDL agents (one Python wake-up per window), 30,000 spikes in the regression."""
+    _run(module, _seed(module), extra_env={"P2M_AER_SPIKES": "30000"})
+
+
+@pytest.mark.parametrize("geometry,module",
+                         [(g, m) for g, (_, mods) in GEOMETRIES.items() for m in mods])
+def test_cocotb_geometry(geometry: str, module: str) -> None:
+    """The geometry-dependent modules at non-default parameters (widths derived in the RTL,
+    geometry read from the DUT by the testbench)."""
+    params, _ = GEOMETRIES[geometry]
+    spikes = "40000" if geometry == "dvs128" else "5000"
+    _run(module, _seed(module), parameters=params, extra_env={"P2M_AER_SPIKES": spikes})
 
 
 @pytest.mark.slow

@@ -1,23 +1,28 @@
-// Smoke bench of p2m_top with a small, non-power-of-two geometry (not in CI):
-// 3 channels, 3x5 neurons, FLAG_SETTLE = 1. Checks every spike exactly once, in
-// (channel, y, x) order, with addresses {ch, y, x}, under random ack delays.
-//   iverilog -g2005 -o /tmp/small.vvp -s tb_small $(grep -v '^#' rtl/files.f) rtl/sim/tb_small.v
+// Smoke bench of p2m_top with a small, non-power-of-two geometry (not in CI; contract:
+// rtl/REGISTERS.md): 3 channels, 3x5 neurons, FLAG_SETTLE = 1 (widths derived by the RTL).
+// Checks every spike exactly once, in (channel, y, x) order, with addresses {ch, y, x},
+// under random ack delays; the readout clock runs on request (clk_req) only.
+//   iverilog -g2005 -o /tmp/small.vvp -s tb_small $(grep -v '^#' rtl/files.f) \
+//            tb/hdl/p2m_tb_agents.v rtl/sim/tb_small.v
 //   vvp -n /tmp/small.vvp [+seed=N]
 `timescale 1ns/1ps
 module tb_small;
     localparam NC = 3, H = 3, W = 5, CB = 2, YB = 2, XB = 3, NN = H * W, AW = CB + YB + XB;
-    reg clk = 0, rst_n = 0;
-    always #5 clk = ~clk;
+    reg rst_n = 0, host_req = 1;
+    wire clk, clk_slow, clk_req;
+    p2m_tb_slow_clock #(.PERIOD_PS(1000000)) u_slow (.clk(clk_slow));
+    p2m_tb_clock_source #(.PERIOD_PS(10000), .PHASE_PS(3000), .START_PS(250000)) u_src (
+        .req(clk_req | host_req), .clk(clk));
     reg psel = 0, penable = 0, pwrite = 0; reg [11:0] paddr = 0; reg [31:0] pwdata = 0;
     wire [31:0] prdata; wire pready, pslverr, aer_req; reg aer_ack = 0; wire [AW-1:0] aer_addr;
     wire ana_sample, ana_rst, ana_rst_all, ana_prog, ana_prog_dir, irq;
     wire [CB-1:0] ana_ch_sel, ana_rst_ch; wire [NN-1:0] ana_rst_mask; wire [1:0] ana_prog_target;
-    wire [9:0] ana_prog_index; wire [2:0] phase;
+    wire [5:0] ana_prog_index; wire [2:0] phase;     // $clog2(3 * 2 * 3 * 3) = 6 bits
+
     reg [NN-1:0] latched [0:NC-1];
     wire [NN-1:0] ana_flags = latched[ana_ch_sel];
-    p2m_top #(.N_CH(NC), .OUT_H(H), .OUT_W(W), .CH_BITS(CB), .Y_BITS(YB), .X_BITS(XB),
-              .FLAG_SETTLE(1)) dut (
-        .clk(clk), .rst_n(rst_n), .psel(psel), .penable(penable), .pwrite(pwrite),
+    p2m_top #(.N_CH(NC), .OUT_H(H), .OUT_W(W), .FLAG_SETTLE(1)) dut (
+        .clk(clk), .clk_slow(clk_slow), .rst_n(rst_n), .clk_req(clk_req), .psel(psel), .penable(penable), .pwrite(pwrite),
         .paddr(paddr), .pwdata(pwdata), .prdata(prdata), .pready(pready), .pslverr(pslverr),
         .aer_req(aer_req), .aer_ack(aer_ack), .aer_addr(aer_addr),
         .ana_sample(ana_sample), .ana_ch_sel(ana_ch_sel), .ana_flags(ana_flags),
@@ -62,9 +67,13 @@ module tb_small;
     initial begin
         if ($value$plusargs("seed=%d", seed)) ;
         for (c = 0; c < NC; c = c + 1) latched[c] = 0;
+        #7 rst_n = 0;
         repeat (2) @(posedge clk); #1 rst_n = 1;
-        apbw(12'h00C, 1); apbw(12'h010, 400); apbw(12'h004, 1);
+        repeat (30) @(posedge clk);
+        apbw(12'h00C, 1); apbw(12'h010, 4); apbw(12'h004, 1);
+        host_req = 0;                 // from here the chip requests the clock itself
         for (w = 0; w < 200; w = w + 1) @(posedge ana_sample);
+        host_req = 1;
         apbw(12'h004, 0);
         repeat (2000) @(posedge clk);
         if (nrx != nexp) begin $display("ERROR %0d spikes received, %0d expected", nrx, nexp); errors = errors + 1; end

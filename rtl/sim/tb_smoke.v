@@ -1,14 +1,31 @@
-// Plain-Verilog smoke bench of p2m_top (not in CI; the full verification is tb/ with cocotb).
-//   iverilog -g2005 -o /tmp/smoke.vvp -s tb_smoke $(grep -v '^#' rtl/files.f) rtl/sim/tb_smoke.v
+// Plain-Verilog smoke bench of p2m_top (not in CI; the full verification is tb/ with cocotb;
+// contract: rtl/REGISTERS.md).
+//   iverilog -g2005 -o /tmp/smoke.vvp -s tb_smoke $(grep -v '^#' rtl/files.f) \
+//            tb/hdl/p2m_tb_agents.v rtl/sim/tb_smoke.v
 //   vvp /tmp/smoke.vvp [+seed=N] [+maxdly=N] [+windows=N] [+density=N]
-//       [+fixdly=L] [+longdly=N +longpct=P] [+jitter] [+midreset] [+trace=FILE]
+//       [+fixdly=L] [+longdly=N +longpct=P] [+jitter] [+midreset] [+trace=FILE] [+freeclk]
+// Clocks: clk_slow (1 MHz, always on) and clk from p2m_tb_clock_source, which runs while the
+// chip's clk_req or this bench's host_req is high. The bench holds host_req for its APB
+// accesses and waits and drops it while it waits for windows; +freeclk keeps it high (a
+// free-running clk). +trace=FILE writes every AER event, reset pulse and programming pulse
+// (no times): the traces of a run with and without +freeclk must be identical.
 // Checks: ID/reset values, pslverr rules, power-up global reset length, the AER 4-phase
 // protocol on every transaction, no lost/duplicated/out-of-order spike over random flags
 // and random ack delays, per-channel reset masks, programming pulse counts and widths.
 `timescale 1ns/1ps
 module tb_smoke;
-    reg clk = 0, rst_n = 0;
-    always #5 clk = ~clk;
+    reg rst_n = 0, host_req = 1, freeclk = 0;
+    wire clk, clk_slow, clk_req;
+    p2m_tb_slow_clock #(.PERIOD_PS(1000000)) u_slow (.clk(clk_slow));
+    p2m_tb_clock_source #(.PERIOD_PS(10000), .PHASE_PS(3000), .START_PS(250000)) u_src (
+        .req(clk_req | host_req), .clk(clk));
+    task wait_window;             // wait for the next ana_sample with the host's clock off
+        begin
+            if (!freeclk) host_req = 0;
+            @(posedge ana_sample);
+            host_req = 1;
+        end
+    endtask
     reg psel = 0, penable = 0, pwrite = 0;
     reg [11:0] paddr = 0;
     reg [31:0] pwdata = 0;
@@ -20,7 +37,7 @@ module tb_smoke;
     wire ana_prog; wire [1:0] ana_prog_target; wire [9:0] ana_prog_index; wire ana_prog_dir;
     wire [2:0] phase; wire irq;
 
-    p2m_top dut (.clk(clk), .rst_n(rst_n), .psel(psel), .penable(penable), .pwrite(pwrite),
+    p2m_top dut (.clk(clk), .clk_slow(clk_slow), .rst_n(rst_n), .clk_req(clk_req), .psel(psel), .penable(penable), .pwrite(pwrite),
         .paddr(paddr), .pwdata(pwdata), .prdata(prdata), .pready(pready), .pslverr(pslverr),
         .aer_req(aer_req), .aer_ack(aer_ack), .aer_addr(aer_addr),
         .ana_sample(ana_sample), .ana_ch_sel(ana_ch_sel), .ana_flags(ana_flags),
@@ -28,14 +45,11 @@ module tb_smoke;
         .ana_rst_mask(ana_rst_mask), .ana_prog(ana_prog), .ana_prog_target(ana_prog_target),
         .ana_prog_index(ana_prog_index), .ana_prog_dir(ana_prog_dir), .phase(phase), .irq(irq));
 
-`ifdef NOGATE
-    defparam dut.CLK_GATE = 0;   // -DNOGATE: the same checks without the clock gate
-`endif
     integer seed = 1, fixdly = -1, maxdly = 4, nwin = 20, density = 8, errors = 0;
     integer longdly = 0, longpct = 0, jitter = 0;   // +longdly=N +longpct=P +jitter (see rx)
-    integer cyc = 0, nact = 0;
+    integer cyc = 0, nslow = 0;
     always @(posedge clk) cyc = cyc + 1;
-    always @(posedge dut.clk_act) nact = nact + 1;   // edges the gated domain got
+    always @(posedge clk_slow) nslow = nslow + 1;
 
     // ------------------------------------------------------------ analog flag model
     reg [255:0] latched [0:31];   // comparator flags latched at ana_sample
@@ -155,12 +169,12 @@ module tb_smoke;
     endtask
 
     integer t0, t1, k, base = 0;
-    // +trace=FILE: every output port after every clk edge (compare CLK_GATE=1 vs 0)
+    // +trace=FILE: every AER event, reset and programming pulse in order (no times)
     integer tf = 0;
     reg [1023:0] tfname;
-    always @(posedge clk) if (tf != 0) #2 $fwrite(tf, "%0d %h %b %h %h %b %h %b %b %b %h %h %b %h %h %b %h %b\n",
-        cyc, prdata, pslverr, aer_req, aer_addr, ana_sample, ana_ch_sel, ana_rst, ana_rst_all,
-        ana_prog, ana_rst_ch, ana_rst_mask, ana_prog_dir, ana_prog_index, ana_prog_target, irq, phase, pready);
+    always @(posedge aer_req) if (tf != 0) $fwrite(tf, "aer %h\n", aer_addr);
+    always @(posedge ana_rst) if (tf != 0) $fwrite(tf, "rst %b %h %h\n", ana_rst_all, ana_rst_ch, ana_rst_mask);
+    always @(posedge ana_prog) if (tf != 0) $fwrite(tf, "prog %h %h %b\n", ana_prog_target, ana_prog_index, ana_prog_dir);
     initial begin
         if ($value$plusargs("seed=%d", seed)) ;
         if ($value$plusargs("maxdly=%d", maxdly)) ;
@@ -170,19 +184,22 @@ module tb_smoke;
         if ($value$plusargs("longdly=%d", longdly)) ;
         if ($value$plusargs("longpct=%d", longpct)) ;
         if ($test$plusargs("jitter")) jitter = 1;
+        if ($test$plusargs("freeclk")) freeclk = 1;
         if ($value$plusargs("trace=%s", tfname)) tf = $fopen(tfname, "w");
         if ($test$plusargs("waves")) begin $dumpfile("tb_smoke.vcd"); $dumpvars(0, tb_smoke); end
         for (c = 0; c < 32; c = c + 1) latched[c] = 0;
+        #7 rst_n = 0;
         repeat (3) @(posedge clk);
-        #1 rst_n = 1; t0 = cyc;
-        // power-up global reset
-        @(posedge clk); #1 if (phase != 5 || !ana_rst_all) begin $display("ERROR no power-up GRST"); errors = errors + 1; end
+        #3 rst_n = 1; t0 = cyc;
+        // power-up global reset: 2 edges of the reset synchronizer, then setup at the 3rd
+        repeat (3) @(posedge clk); #1 if (phase != 5 || !ana_rst_all) begin $display("ERROR no power-up GRST"); errors = errors + 1; end
         while (dut.grst_busy) @(posedge clk); t1 = cyc;
         $display("power-up global reset over %0d edges after release", t1 - t0);
+        if (t1 - t0 != 21) begin $display("ERROR power-up global reset not over at the 21st edge"); errors = errors + 1; end
         // reset values, ID, access rules
-        expect_rd(12'h000, 32'h50324D01);
+        expect_rd(12'h000, 32'h50324D02);
         expect_rd(12'h008, 32'h0);
-        expect_rd(12'h00C, 100); expect_rd(12'h010, 10000); expect_rd(12'h014, 16);
+        expect_rd(12'h00C, 1); expect_rd(12'h010, 10000); expect_rd(12'h014, 16);
         expect_rd(12'h018, 4); expect_rd(12'h01C, 32); expect_rd(12'h020, 2);
         expect_err(1, 12'h000, 1, 1);
         expect_err(0, 12'h048, 0, 1);
@@ -205,13 +222,13 @@ module tb_smoke;
         if (n_rst_p != 1 || n_set_p != 5 || bad_w != 0) begin
             $display("ERROR prog pulses: %0d reset, %0d set, %0d bad widths", n_rst_p, n_set_p, bad_w); errors = errors + 1;
         end
-        // windows: 1 tick = 1 cycle, short windows so that some readouts overrun
-        apb(1, 12'h00C, 1); apb(1, 12'h010, 3000);
+        // windows: 1 tick = 1 clk_slow cycle (1 us), 30 us windows so that some readouts overrun
+        apb(1, 12'h00C, 1); apb(1, 12'h010, 30);
         apb(1, 12'h004, 1); t0 = cyc;
         for (w = 0; w < nwin; w = w + 1) begin
-            @(posedge ana_sample);
+            wait_window;
             if (w == 0) begin
-                $display("first ana_sample rose %0d edges after the EN write edge", cyc - t0 + 1);
+                $display("first ana_sample at %0t ps, %0d clk_slow edges after the EN write", $time, nslow);
                 expect_err(1, 12'h004, 32'h3, 1);       // GRST refused while the readout runs
                 expect_rd(12'h004, 32'h1);              // ... and the write had no effect
                 apb(0, 12'h008, 0);
@@ -223,7 +240,7 @@ module tb_smoke;
         end
         if ($test$plusargs("midreset")) begin
             // reset in the middle of a readout: wait for a few events of the next readout
-            @(posedge ana_sample); repeat (200) @(posedge aer_req);
+            wait_window; repeat (200) @(posedge aer_req);
             @(posedge clk); #1 rst_n = 0; disable rx; #1 aer_ack = 0; base = exp_wr;
             repeat (2) @(posedge clk); #1 rst_n = 1;
             exp_rd = exp_wr;                // the interrupted readout's spikes are gone
@@ -233,9 +250,9 @@ module tb_smoke;
             if (dut.ro_busy || aer_req) begin $display("ERROR not idle after mid-readout reset"); errors = errors + 1; end
             apb(0, 12'h030, 0); if (rd != 0) begin $display("ERROR CNT_EVENTS %0d after reset", rd); errors = errors + 1; end
             // run two more windows after the reset
-            apb(1, 12'h00C, 1); apb(1, 12'h010, 3000); apb(1, 12'h044, 2); apb(1, 12'h004, 1);
+            apb(1, 12'h00C, 1); apb(1, 12'h010, 30); apb(1, 12'h044, 2); apb(1, 12'h004, 1);
             exp_rd = exp_wr;
-            repeat (2) @(posedge ana_sample);
+            repeat (2) wait_window;
             $display("mid-readout reset: recovered, running again");
         end
         apb(1, 12'h004, 0);
@@ -254,7 +271,8 @@ module tb_smoke;
         if (nrx > 1) $display("AER: %0d events, %.2f cycles/event incl. readout overheads (maxdly %0d)",
                               nrx, 1.0 * (t_last - t_first) / (nrx - 1), maxdly);
         $display("last readout: %0d cycles from the strobe to idle", ro_len);
-        $display("gated domain: %0d of %0d clk edges", nact, cyc);
+        $display("clock on request: %0d clk edges, %0d clk starts, %0d clk_slow edges",
+                 cyc, u_src.starts, nslow);
         if (errors == 0) $display("PASS"); else $display("FAIL %0d errors", errors);
         $finish;
     end

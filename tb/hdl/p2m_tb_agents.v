@@ -1,0 +1,214 @@
+// HDL-side testbench agents of p2m_tb (docs/verification.md "HDL agents"): the clock
+// sources, an AER receiver with seeded pseudo-random delays and an event FIFO, and the
+// analog side's flag memory with a reset-pulse log. They keep Python out of the per-edge,
+// per-spike and per-channel paths: Python writes a window's flags once and reads the
+// window's events and reset pulses once (at the next ana_sample).
+// Time unit: picoseconds (all delays below are in ps).
+`timescale 1ps / 1ps
+
+// ------------------------------------------------------------------------------------------
+// p2m_tb_clock_source: the readout clock's source (an oscillator with an enable). While
+// `req` is high it runs `clk`; after `req` rises it waits START_PS, then starts with a rising
+// edge on the grid t = PHASE_PS (mod PERIOD_PS) (so no clk edge coincides with a clk_slow
+// edge: simulators then agree cycle for cycle; the RTL itself accepts any phase). It checks
+// `req` once per period, before each rising edge: a period is never cut (no runt pulse), and
+// a low `req` stops the clock low. `starts` and `edges` count starts and rising edges.
+module p2m_tb_clock_source #(
+    parameter PERIOD_PS = 10000,      // 100 MHz
+    parameter PHASE_PS  = 3000,
+    parameter START_PS  = 250000      // start-up time after req rises
+) (
+    input  wire req,
+    output reg  clk
+);
+    integer starts = 0;
+    integer edges  = 0;
+    reg [63:0] t;
+
+    initial begin
+        clk = 1'b0;
+        forever begin
+            wait (req === 1'b1);
+            starts = starts + 1;
+            #(START_PS);
+            t = $time;
+            #((PHASE_PS + PERIOD_PS - (t % PERIOD_PS)) % PERIOD_PS);
+            while (req === 1'b1) begin
+                clk   = 1'b1;
+                edges = edges + 1;
+                #(PERIOD_PS / 2);
+                clk   = 1'b0;
+                #(PERIOD_PS - PERIOD_PS / 2);
+            end
+        end
+    end
+endmodule
+
+// ------------------------------------------------------------------------------------------
+// p2m_tb_slow_clock: the always-on slow clock; first rising edge at PERIOD_PS / 2.
+module p2m_tb_slow_clock #(
+    parameter PERIOD_PS = 1000000     // 1 MHz
+) (
+    output reg clk
+);
+    integer edges = 0;
+
+    initial begin
+        clk = 1'b0;
+        forever begin
+            #(PERIOD_PS / 2);
+            clk   = 1'b1;
+            edges = edges + 1;
+            #(PERIOD_PS - PERIOD_PS / 2);
+            clk   = 1'b0;
+        end
+    end
+endmodule
+
+// ------------------------------------------------------------------------------------------
+// p2m_tb_aer_rx: 4-phase AER receiver with seeded pseudo-random delays (xorshift32 in
+// `rng`, written by the test before `enable`), an event FIFO and a protocol checker.
+//   ack delay    : uniform 0 .. max_ack_ps after aer_req rises; release delay: uniform
+//                  0 .. max_rel_ps after it falls; a delay that would land on the clk grid
+//                  (a multiple of PERIOD_PS / 2 after the request edge) is moved by 1/4 period.
+//   FIFO         : ev_mem[0 .. ev_count-1] = the addresses in arrival order (at aer_req
+//                  rise); the test reads and clears it once per window (ev_count <= DEPTH).
+//   checks       : aer_req rises while aer_ack is high; aer_addr changed less than one
+//                  clk period before aer_req rose (bundled data); aer_addr changes while
+//                  aer_req is high; aer_req falls before aer_ack rose (rst_n low excepted).
+//                  `violations` counts them; `first_violation` (kind 1..4) and its time.
+module p2m_tb_aer_rx #(
+    parameter AW        = 13,
+    parameter DEPTH     = 8192,
+    parameter PERIOD_PS = 10000
+) (
+    input  wire          enable,
+    input  wire          rst_n,
+    input  wire          aer_req,
+    input  wire [AW-1:0] aer_addr,
+    output reg           aer_ack
+);
+    reg [31:0]   rng = 32'h1;
+    reg [31:0]   max_ack_ps = 0;
+    reg [31:0]   max_rel_ps = 0;
+    reg [AW-1:0] ev_mem [0:DEPTH-1];
+    integer      ev_count = 0;
+    integer      ev_total = 0;
+    integer      violations = 0;
+    integer      first_violation = 0;
+    reg [63:0]   first_violation_ps = 0;
+    reg [63:0]   t_addr = 0, t_rise = 0, d = 0;
+
+    initial aer_ack = 1'b0;
+
+    task violate(input integer kind);
+        begin
+            if (violations == 0) begin
+                first_violation    = kind;
+                first_violation_ps = $time;
+            end
+            violations = violations + 1;
+        end
+    endtask
+
+    task draw(input [31:0] max_ps);   // d = the next delay
+        begin
+            rng = rng ^ (rng << 13);
+            rng = rng ^ (rng >> 17);
+            rng = rng ^ (rng << 5);
+            d = (max_ps == 0) ? 0 : rng % (max_ps + 1);
+            if (d != 0 && d % (PERIOD_PS / 2) == 0) d = d + PERIOD_PS / 4;
+        end
+    endtask
+
+    always @(aer_addr) begin
+        t_addr = $time;
+        if (enable && aer_req === 1'b1 && rst_n === 1'b1) violate(3);
+    end
+
+    always @(posedge aer_req) begin
+        if (enable && rst_n === 1'b1) begin
+            t_rise = $time;
+            if (aer_ack !== 1'b0) violate(1);
+            if (t_rise - t_addr < PERIOD_PS) violate(2);
+            if (ev_count < DEPTH) begin
+                ev_mem[ev_count] = aer_addr;
+                ev_count = ev_count + 1;
+            end
+            ev_total = ev_total + 1;
+            draw(max_ack_ps);
+            if (d != 0) #(d);
+            if (aer_req === 1'b1) aer_ack = 1'b1;
+        end
+    end
+
+    always @(negedge aer_req) begin
+        if (enable) begin
+            if (aer_ack !== 1'b1 && rst_n === 1'b1) violate(4);
+            draw(max_rel_ps);
+            if (d != 0) #(d);
+            aer_ack = 1'b0;
+        end
+    end
+endmodule
+
+// ------------------------------------------------------------------------------------------
+// p2m_tb_analog: the analog side for the HDL mode. `mem[c]` holds the latched comparator
+// flags of channel c for the current window (the test writes them at ana_sample and then
+// increments `gen`); `flags` answers ana_ch_sel, first with the complement of the right
+// flags for SETTLE_PS (a settling comparator mux: an RTL that samples too early reads wrong
+// flags), then with the right ones. Reset pulses: rst_mem[i] = {all, ch, width in clk
+// periods} of each ana_rst pulse in order, `rst_count` of them (cleared by the test once per
+// window); a channel pulse whose ana_rst_mask differs from mem[ch] counts in mask_errors.
+module p2m_tb_analog #(
+    parameter N_CH      = 32,
+    parameter CH_BITS   = 5,
+    parameter N_NEUR    = 256,
+    parameter DEPTH     = 1024,
+    parameter PERIOD_PS = 10000,
+    parameter SETTLE_PS = 15000
+) (
+    input  wire               rst_n,
+    input  wire [CH_BITS-1:0] ana_ch_sel,
+    output reg  [N_NEUR-1:0]  flags,
+    input  wire               ana_rst,
+    input  wire               ana_rst_all,
+    input  wire [CH_BITS-1:0] ana_rst_ch,
+    input  wire [N_NEUR-1:0]  ana_rst_mask
+);
+    reg [N_NEUR-1:0] mem [0:N_CH-1];
+    reg [31:0]       gen = 0;
+    reg [31:0]       rst_mem [0:DEPTH-1];
+    integer          rst_count = 0;
+    integer          mask_errors = 0;
+    reg [63:0]       t_rst = 0, width = 0;
+    reg              r_all = 1'b0;
+    reg [CH_BITS-1:0] r_ch = 0;
+    integer          k;
+
+    initial begin
+        for (k = 0; k < N_CH; k = k + 1) mem[k] = {N_NEUR{1'b0}};
+        flags = {N_NEUR{1'b0}};
+    end
+
+    always @(ana_ch_sel or gen) begin
+        flags = ~mem[ana_ch_sel];
+        #(SETTLE_PS);
+        flags = mem[ana_ch_sel];
+    end
+
+    always @(posedge ana_rst) begin
+        t_rst = $time;
+        r_all = ana_rst_all;
+        r_ch  = ana_rst_ch;
+        if (!ana_rst_all && ana_rst_mask !== mem[ana_rst_ch]) mask_errors = mask_errors + 1;
+    end
+
+    always @(negedge ana_rst) begin
+        if (rst_n === 1'b1 && rst_count < DEPTH) begin
+            width = ($time - t_rst + PERIOD_PS / 2) / PERIOD_PS;
+            rst_mem[rst_count] = {r_all, 7'd0, 8'd0 | r_ch, width[15:0]};
+            rst_count = rst_count + 1;
+        end
+    end
+endmodule

@@ -1,0 +1,129 @@
+"""Python side of the HDL agents of ``p2m_tb`` (tb/hdl/p2m_tb_agents.v): one wake-up per window.
+
+For long runs the per-spike and per-channel work stays in the simulator: the HDL AER
+receiver answers every handshake with seeded pseudo-random delays and appends each address
+to its event FIFO; the HDL analog side answers ``ana_ch_sel`` from a flag memory and logs
+every reset pulse (channel, width) with a mask check. Python, woken once per ``ana_sample``:
+
+1. reads the previous window's events and reset pulses (one read per entry, no wake-up)
+   and compares them with the expected stream of the flags it wrote (exact: addresses in
+   (channel, y, x) order, one pulse of RST_WIDTH cycles per channel with a spike, masks);
+2. writes this window's flags into the flag memory (N_CH words) once.
+
+:class:`HdlReadout` is that; :func:`expected_addresses` is the reference (numpy). The
+protocol checks of the receiver (req with ack high, bundled data, address change while req
+is high, req falling before ack) are counted in the HDL and read at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tb.common import flags_to_int, sig_int
+from tb.config import ClockTiming, Geometry
+
+#: Names of the HDL receiver's violation kinds (p2m_tb_aer_rx ``first_violation``).
+VIOLATIONS = {1: "aer_req rose while aer_ack was high",
+              2: "bundled data: aer_addr changed less than one clk period before aer_req rose",
+              3: "aer_addr changed while aer_req was high",
+              4: "aer_req fell before aer_ack rose"}
+
+
+def expected_addresses(flags: np.ndarray, geo: Geometry) -> np.ndarray:
+    """AER addresses of one window's flags (N_CH, N_NEUR) in readout order (channel, then
+    row-major y, x): ``{ch, y, x}`` packed as in REGISTERS.md."""
+    ch, bit = np.nonzero(flags)
+    y, x = bit // geo.out_w, bit % geo.out_w
+    return (ch << (geo.y_bits + geo.x_bits)) | (y << geo.x_bits) | x
+
+
+@dataclass
+class WindowCheck:
+    """What one window's check found: events, channel resets, mismatches (0 when clean)."""
+
+    events: int
+    resets: int
+
+
+class HdlReadout:
+    """Drives the HDL agents of ``top`` (p2m_tb) and checks one window at a time."""
+
+    def __init__(self, top, geo: Geometry, timing: ClockTiming) -> None:
+        self.top, self.geo, self.timing = top, geo, timing
+        self.rx, self.ana = top.u_aer_rx, top.u_analog
+        self.pending: np.ndarray | None = None  # flags of the window being read out
+        self.rst_width = 16
+        self.events = self.resets = self.windows = 0
+
+    def enable(self, seed: int, max_ack_ns: float = 0.0, max_rel_ns: float = 0.0) -> None:
+        """Put the HDL receiver and flag memory in charge of aer_ack / ana_flags; delays
+        uniform in [0, max] ns from a xorshift32 seeded by ``seed``."""
+        self.rx.rng.value = (seed & 0xFFFFFFFF) or 1
+        self.rx.max_ack_ps.value = int(max_ack_ns * 1000)
+        self.rx.max_rel_ps.value = int(max_rel_ns * 1000)
+        self.top.hdl_aer.value = 1
+        self.top.hdl_flags.value = 1
+
+    def write_flags(self, flags: np.ndarray) -> None:
+        """This window's latched flags (N_CH, N_NEUR) into the flag memory (once)."""
+        for c in range(self.geo.n_ch):
+            self.ana.mem[c].value = flags_to_int(flags[c])
+        self.ana.gen.value = (sig_int(self.ana.gen, 0) + 1) & 0xFFFFFFFF
+        self.pending = np.asarray(flags, bool)
+
+    def read_events(self) -> np.ndarray:
+        n = sig_int(self.rx.ev_count, 0)
+        mem = self.rx.ev_mem
+        out = np.fromiter((int(mem[i].value) for i in range(n)), dtype=np.int64, count=n)
+        self.rx.ev_count.value = 0
+        return out
+
+    def read_resets(self) -> list[tuple[bool, int, int]]:
+        """(global, channel, width in cycles) of each ana_rst pulse since the last read."""
+        n = sig_int(self.ana.rst_count, 0)
+        out = []
+        for i in range(n):
+            w = int(self.ana.rst_mem[i].value)
+            out.append((bool(w >> 31), (w >> 16) & 0xFF, w & 0xFFFF))
+        self.ana.rst_count.value = 0
+        return out
+
+    def check_window(self) -> WindowCheck:
+        """Compare the window read out since the last sample with its flags; AssertionError
+        naming the first difference."""
+        if self.pending is None:
+            self.read_events()
+            self.read_resets()
+            return WindowCheck(0, 0)
+        flags = self.pending
+        got = self.read_events()
+        want = expected_addresses(flags, self.geo)
+        if got.size != want.size or not np.array_equal(got, want):
+            i = next((k for k in range(min(got.size, want.size)) if got[k] != want[k]),
+                     min(got.size, want.size))
+            g = self.geo.addr_unpack(int(got[i])) if i < got.size else None
+            w = self.geo.addr_unpack(int(want[i])) if i < want.size else None
+            raise AssertionError(f"window {self.windows}: {got.size} events, {want.size} "
+                                 f"latched; entry {i}: got {g}, expected {w}")
+        resets = [r for r in self.read_resets() if not r[0]]
+        want_ch = [int(c) for c in np.flatnonzero(flags.any(axis=1))]
+        if [r[1] for r in resets] != want_ch or any(r[2] != self.rst_width for r in resets):
+            raise AssertionError(f"window {self.windows}: channel resets {resets[:4]}..., "
+                                 f"expected channels {want_ch[:4]}... of {self.rst_width} cycles")
+        bad = sig_int(self.ana.mask_errors, 0)
+        if bad:
+            raise AssertionError(f"{bad} reset pulse(s) with ana_rst_mask != the channel's flags")
+        self.windows += 1
+        self.events += got.size
+        self.resets += len(resets)
+        return WindowCheck(got.size, len(resets))
+
+    def check_protocol(self) -> None:
+        n = sig_int(self.rx.violations, 0)
+        if n:
+            kind = sig_int(self.rx.first_violation, 0)
+            t = sig_int(self.rx.first_violation_ps, 0)
+            raise AssertionError(f"HDL AER receiver: {n} protocol violation(s), first at "
+                                 f"{t / 1000:.3f} ns: {VIOLATIONS.get(kind, kind)}")

@@ -9,6 +9,9 @@ configuration:
   normalized DW position by ``g(w) / n_fs``;
 * ``f1_sigma(x)``: the Monte Carlo standard deviation of the normalized DW position after
   an accumulated input ``x`` (quadratic through the origin, >= 0);
+* ``f2_exact`` (41 x 41): the exact nominal V_norm of the accumulator divider over
+  (d_pos, d_neg), what a nominal chip computes (the paper's f2 is a function of the
+  difference only; its lower bound sits 0.09 below this on average, up to 0.26);
 * ``f2(d)``: the paper's worst-case LOWER BOUND of the normalized pre-activation voltage
   for ``d = d_pos - d_neg`` in [-1, 1] (piecewise linear through the tabulated nominal
   lower bound, exactly as the numpy version interpolates it);
@@ -32,6 +35,24 @@ from torch import nn
 from analog_models.chip_config import WEIGHT_CONFIGS
 from analog_models.fitted import F1F2, load_f1f2
 from analog_models.presets import get_preset
+
+#: Points per axis of the exact 2-D V_pre table (step 1/40 of the track).
+EXACT_GRID = 41
+
+
+def exact_f2_grid(preset, v_mid: float, v_half: float, n: int = EXACT_GRID):
+    """Nominal normalized V_pre ``(V - V_mid) / (V_max - V_mid)`` of the accumulator
+    divider (:func:`analog_models.readout.divider_voltage`) at ``d_pos`` (rows) x ``d_neg``
+    (columns) on ``linspace(0, 1, n)``, numpy float64 (n, n)."""
+    import numpy as np
+
+    from analog_models.readout import divider_voltage
+
+    d = np.linspace(0.0, 1.0, n)
+    dp, dn = np.meshgrid(d, d, indexing="ij")
+    acc = preset.accumulator
+    v = divider_voltage(acc, dn, acc, dp, preset.circuit.v_read)  # negative on top
+    return (v - v_mid) / v_half
 
 
 def _poly_origin(coeffs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -82,6 +103,9 @@ class TorchCurves(nn.Module):
         # is the same series divider of two MDWMTJs as V_pre, so V_th gets f2_sigma too
         preset = get_preset(doc.get("preset", "paper2024"))
         v_half = float(doc["f2"]["v_max"]) - float(doc["f2"]["v_mid"])
+        # the exact nominal pre-activation V_norm(d_pos, d_neg) on a uniform grid of [0, 1]^2
+        self.register_buffer("f2_exact", t(exact_f2_grid(preset, float(doc["f2"]["v_mid"]),
+                                                         v_half, EXACT_GRID)))
         self.register_buffer("offset_sigma", t(preset.circuit.comparator_offset_sigma / v_half))
 
     # the checkpoint's buffers are the truth (the curves it was trained with): these read them

@@ -44,6 +44,7 @@ class NetConfig:
     tau: float = 2.0
     threshold_init: float = 0.2
     reprogram: bool = False  # first layer as fabricated: only MDWMTJ codes + thresholds train
+    f2: str = "exact"  # fitted V_pre: "exact" nominal divider or the paper's "lower" bound
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -60,6 +61,8 @@ class NetConfig:
                              f"got {self.widths!r}")
         if len(self.pool) != 4:
             raise ValueError(f"pool: four booleans (after layers 1..4), got {self.pool!r}")
+        if self.f2 not in ("exact", "lower"):
+            raise ValueError(f"f2: 'exact' or 'lower', got {self.f2!r}")
         if self.pool1 not in ("avg", "max"):
             raise ValueError(f"pool1: 'avg' or 'max', got {self.pool1!r}")
         if not self.tau > 1.0:
@@ -99,7 +102,7 @@ class P2MNet(nn.Module):
         self.cfg = cfg
         self.p2m = P2MConv(cfg.polarities, cfg.p2m_channels, cfg.p2m_kernel, cfg.p2m_stride,
                            cfg.weight_config, f1f2=f1f2, threshold_init=cfg.threshold_init,
-                           tau=cfg.tau, reprogram=cfg.reprogram)
+                           tau=cfg.tau, reprogram=cfg.reprogram, f2=cfg.f2)
         h, w = self.p2m.output_size(cfg.sensor_height, cfg.sensor_width)
         if h < 1 or w < 1:
             raise ValueError(f"sensor {cfg.sensor_height}x{cfg.sensor_width} is smaller "

@@ -27,7 +27,12 @@ Modes:
   per-event increment of the weight configuration (f1, :mod:`golden.curves`); the DW
   positions are non-volatile (they carry over between windows) and saturate at the track
   end; at the window end ``V = f2(d_pos - d_neg)`` (the worst-case lower bound) is compared
-  with the channel's threshold; a spike resets both accumulators of that neuron to 0
+  with the channel's threshold (``f2="lower"``, the paper's choice; the default
+  ``f2="exact"`` uses the exact nominal divider ``F2(d_pos, d_neg)`` instead: the lower
+  bound sits 0.09 below it on average and up to 0.26, so a chip fires 13 % more
+  neuron-windows than a lower-bound model predicts, and a network trained on the lower
+  bound lost its accuracy on the chip: 17 % instead of 88 %, measured); a spike resets
+  both accumulators of that neuron to 0
   (hard reset), a surrogate gradient (arctan) trains through the comparator.
 * ``chip``: one device-level chip instance; it runs on events, not counts, and lives in
   :class:`golden.chip.ChipFirstLayer` (no gradient).
@@ -72,6 +77,9 @@ from golden.membrane import membrane
 from golden.snn import lif_node
 
 MODES = ("ideal", "fitted", "chip")
+#: V_pre models of the fitted mode: the exact nominal divider (default) or the paper's
+#: worst-case lower bound f2(d_pos - d_neg).
+F2_MODELS = ("exact", "lower")
 #: Weight levels of the characterized 4-bit cells (the f1/f2 fits sample w = m / 15).
 WEIGHT_LEVELS = 15
 #: The noise level that injects exactly the characterized f1/f2 spread (see module doc).
@@ -108,7 +116,7 @@ class P2MConv(nn.Module):
                  stride: int = 2, weight_config: str = "cmos+x", mode: str = "fitted",
                  noise: float = 0.0, quantize: bool = False, f1f2: F1F2 | None = None,
                  threshold_init: float = 0.1, tau: float = 2.0, reprogram: bool = False,
-                 device_preset: str = "paper2024") -> None:
+                 device_preset: str = "paper2024", f2: str = "exact") -> None:
         super().__init__()
         self.in_channels, self.channels = int(in_channels), int(channels)
         self.kernel, self.stride = int(kernel), int(stride)
@@ -125,6 +133,9 @@ class P2MConv(nn.Module):
         self.mode = mode
         self.noise = noise
         self.quantize = bool(quantize)
+        if f2 not in F2_MODELS:
+            raise ValueError(f"f2: one of {F2_MODELS}, got {f2!r}")
+        self.f2_model = f2
         self.reprogram = bool(reprogram)
         if self.reprogram:
             if weight_config != "cmos+x":
@@ -275,4 +286,5 @@ class P2MConv(nn.Module):
             th = th + scale * c.threshold_sigma(th) * torch.randn(
                 shape[1:], dtype=inc.dtype, device=inc.device)
         return membrane(inc, th, c.f2_tables, c.d0, c.dd, SURROGATE_WIDTH, k_v, kz,
-                        tuple(c.sigma_fit.tolist()))
+                        tuple(c.sigma_fit.tolist()),
+                        c.f2_exact if self.f2_model == "exact" else None)

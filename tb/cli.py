@@ -20,6 +20,50 @@ def register(subparsers) -> None:
     p.add_argument("--list", action="store_true", help="list the test modules")
     p.set_defaults(func=_sim)
 
+    p = subparsers.add_parser(
+        "cosim", help="co-simulate many samples (and chip instances) in parallel on Dask",
+        description="The RTL under Icarus with the analog bridge, checked against the golden "
+                    "chip mode spike for spike; resumable (finished samples are not run "
+                    "again); merged JUnit XML and a summary (Markdown, JSON).")
+    p.add_argument("--checkpoint", default="default-cmosx-fitted10",
+                   help="checkpoint folder or shipped name (default %(default)s)")
+    p.add_argument("--data", default=None, help="dataset folder (default: the checkpoint's)")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--samples", type=int, default=4, help="samples per chip instance")
+    p.add_argument("--first", type=int, default=0, help="index of the first sample")
+    p.add_argument("--chips", type=int, default=1, help="Monte Carlo chip instances (seeds)")
+    p.add_argument("--backpressure", choices=("none", "random"), default="none")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
+    p.add_argument("--scheduler", default=None, help="a Dask scheduler address instead")
+    p.add_argument("--timeout", type=float, default=900.0, help="watchdog per sample, s")
+    p.add_argument("--out", default="out/cosim", help="campaign folder (resumable)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cosim)
+
+
+def _cosim(args) -> int:
+    import json
+    from pathlib import Path
+
+    from golden.cli import resolve_checkpoint
+    from tb.campaign import SUMMARY_KEYS, plan, run_campaign
+
+    out = Path(args.out)
+    tasks = plan(resolve_checkpoint(args.checkpoint), out, args.samples, chips=args.chips,
+                 data=args.data, split=args.split, backpressure=args.backpressure,
+                 seed=args.seed, timeout_s=args.timeout, first=args.first)
+    s = run_campaign(tasks, out, workers=args.workers, scheduler=args.scheduler,
+                     progress=not args.json)
+    if args.json:
+        print(json.dumps(s, indent=1))
+    else:
+        print((out / "summary.md").read_text())
+        print(f"JUnit: {out / 'junit.xml'}; results: {out / 'results'}")
+    missing = [k for k in SUMMARY_KEYS if k not in s]
+    assert not missing, missing
+    return 0 if not s["failures"] else 1
+
 
 def _sim(args) -> int:
     from tb import run

@@ -1,0 +1,261 @@
+"""``p2m cosim``: many samples (and Monte Carlo chip instances) co-simulated in parallel on
+Dask distributed, resumable, with a merged JUnit XML and a summary.
+
+A campaign is a folder:
+
+* ``chips/chip_seed<k>.json``: the checkpoint's exported chip configuration for chip
+  instance ``k`` (its static variation seed);
+* ``results/<task>.json``: one finished task (sample ``i`` on chip ``k``: ``s<i>_c<k>``),
+  written atomically by the worker; a task whose file exists is not run again, so an
+  interrupted campaign resumes where it stopped;
+* ``junit.xml``: one test case per task (passed: the RTL's spikes equal the golden chip
+  mode's in matched timing and the RTL's class equals the golden model's);
+* ``summary.json`` / ``summary.md``: ``samples``, ``chip_accuracy``, ``golden_accuracy``,
+  ``class_agreement``, ``spike_mismatches``, ``realtime_factor`` and the failures.
+
+Parallelism: a ``distributed.LocalCluster`` with ``workers`` single-threaded processes by
+default, or the scheduler at ``scheduler`` (``tcp://host:8786``). A task that raises is
+retried once (``retries``); a task that still fails, or whose worker died, is recorded as
+a failure with its error: no task is missing from the summary.
+
+The task itself is ``runner(task) -> dict`` (default :func:`run_task`, which calls
+``tb.cosim.run_sample``); the orchestration is tested with a stand-in runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SUMMARY_KEYS = ("samples", "chip_accuracy", "golden_accuracy", "class_agreement",
+                "spike_mismatches", "realtime_factor")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One co-simulation: sample ``index`` of a split on the chip of ``chip_seed``."""
+
+    task_id: str
+    index: int
+    chip_seed: int
+    chip_path: str
+    checkpoint: str
+    dataset: str
+    data: str | None
+    split: str
+    backpressure: str
+    seed: int
+    build_dir: str
+    timeout_s: float
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Co-simulate one task (runs in a Dask worker): read the sample, run the RTL with the
+    analog bridge against the golden chip mode (``tb.cosim.run_sample``)."""
+    from golden.data import open_split
+    from tb.cosim import run_sample
+
+    ds = open_split(task.dataset, task.data, task.split)
+    events, label = ds[task.index]
+    r = run_sample(task.chip_path, events, sample_id=task.task_id, seed=task.seed,
+                   backpressure=task.backpressure, build_dir=task.build_dir,
+                   timeout_s=task.timeout_s, checkpoint=task.checkpoint)
+    r["label"] = int(label)
+    return r
+
+
+def _worker(task: Task, results_dir: str, runner: Callable[[Task], dict]) -> dict:
+    """Run ``task`` and store its result file (atomic); the result carries the task."""
+    t0 = time.perf_counter()
+    r = dict(runner(task))
+    r.setdefault("wall_s", time.perf_counter() - t0)
+    r["task"] = asdict(task)
+    r["status"] = "ok"
+    _atomic_write(Path(results_dir) / f"{task.task_id}.json", json.dumps(r) + "\n")
+    return r
+
+
+def load_results(results_dir: Path) -> dict[str, dict]:
+    """Finished tasks of a campaign folder (unreadable files are ignored: they run again)."""
+    out = {}
+    for f in sorted(results_dir.glob("*.json")):
+        try:
+            r = json.loads(f.read_text())
+        except (json.JSONDecodeError, OSError):
+            continue
+        if r.get("status") == "ok":
+            out[f.stem] = r
+    return out
+
+
+def _passed(r: dict) -> bool:
+    return (r.get("status") == "ok" and r.get("spike_mismatches", 1) == 0
+            and r.get("class_rtl") == r.get("class_golden"))
+
+
+def summarize(tasks: list[Task], results: dict[str, dict], failures: dict[str, str],
+              wall_s: float) -> dict[str, Any]:
+    """The campaign summary (module docstring); every task is counted, failed ones too."""
+    ok = [results[t.task_id] for t in tasks if t.task_id in results]
+    n = len(ok)
+
+    def frac(pred) -> float | None:
+        return sum(1 for r in ok if pred(r)) / n if n else None
+
+    sim_s = sum(r.get("sim_time_s", 0.0) for r in ok)
+    wall = sum(r.get("wall_s", 0.0) for r in ok)
+    return {
+        "samples": len(tasks), "finished": n, "failed": len(failures),
+        "chip_accuracy": frac(lambda r: r.get("class_rtl") == r.get("label")),
+        "golden_accuracy": frac(lambda r: r.get("class_golden") == r.get("label")),
+        "class_agreement": frac(lambda r: r.get("class_rtl") == r.get("class_golden")),
+        "spike_mismatches": sum(int(r.get("spike_mismatches", 0)) for r in ok),
+        "samples_with_spike_mismatches": sum(1 for r in ok if r.get("spike_mismatches")),
+        "lost_events": sum(int(r.get("lost_events", 0)) for r in ok),
+        "realtime_factor": (wall / sim_s) if sim_s > 0 else None,
+        "campaign_wall_s": wall_s,
+        "failures": failures,
+    }
+
+
+def write_junit(path: Path, tasks: list[Task], results: dict[str, dict],
+                failures: dict[str, str]) -> None:
+    """One test case per task, in one test suite (JUnit XML, as pytest writes it)."""
+    suite = ET.Element("testsuite", name="p2m_cosim", tests=str(len(tasks)))
+    n_fail = n_err = 0
+    for t in tasks:
+        r = results.get(t.task_id)
+        case = ET.SubElement(suite, "testcase", classname="p2m_cosim", name=t.task_id,
+                             time=f"{(r or {}).get('wall_s', 0.0):.3f}")
+        if t.task_id in failures:
+            n_err += 1
+            ET.SubElement(case, "error", message="task failed").text = failures[t.task_id]
+        elif r is None:
+            n_err += 1
+            ET.SubElement(case, "error", message="no result")
+        elif not _passed(r):
+            n_fail += 1
+            ET.SubElement(case, "failure", message=(
+                f"spike mismatches {r.get('spike_mismatches')}, class rtl "
+                f"{r.get('class_rtl')} vs golden {r.get('class_golden')}, seed {t.seed}"))
+    suite.set("failures", str(n_fail))
+    suite.set("errors", str(n_err))
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _markdown(s: dict) -> str:
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.2f} %"
+
+    def num(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    lines = ["# p2m cosim summary", "",
+             "| quantity | value |", "|---|---|",
+             f"| samples (tasks) | {s['samples']} ({s['finished']} finished, {s['failed']} "
+             "failed) |",
+             f"| chip accuracy (RTL + analog) | {pct(s['chip_accuracy'])} |",
+             f"| golden accuracy | {pct(s['golden_accuracy'])} |",
+             f"| class agreement RTL vs golden | {pct(s['class_agreement'])} |",
+             f"| spike mismatches (neuron-windows) | {s['spike_mismatches']} in "
+             f"{s['samples_with_spike_mismatches']} samples |",
+             f"| lost input events | {s['lost_events']} |",
+             f"| real-time factor (wall / sensor time) | {num(s['realtime_factor'])} |",
+             f"| campaign wall time | {s['campaign_wall_s']:.1f} s |"]
+    if s["failures"]:
+        lines += ["", "## Failed tasks", ""]
+        lines += [f"- `{k}`: {v.splitlines()[-1] if v else ''}" for k, v in s["failures"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def plan(checkpoint: str | Path, out: Path, samples: int, chips: int = 1,
+         data: str | None = None, split: str = "test", backpressure: str = "none",
+         seed: int = 0, timeout_s: float = 600.0, first: int = 0) -> list[Task]:
+    """The tasks of a campaign: samples ``first .. first + samples - 1`` of the split, each
+    on chip instances 0..chips-1 (their configurations exported to ``out/chips``)."""
+    from golden.checkpoint import load_net
+    from golden.evaluate import default_data
+    from golden.export import export_chip_config
+
+    if samples < 1 or chips < 1:
+        raise ValueError(f"--samples and --chips must be >= 1, got {samples}, {chips}")
+    if backpressure not in ("none", "random"):
+        raise ValueError(f"--backpressure: none or random, got {backpressure!r}")
+    net, meta = load_net(checkpoint)
+    kind = meta["train"]["dataset"]
+    folder = data if data is not None else default_data(kind, meta["train"].get("data"))
+    (out / "chips").mkdir(parents=True, exist_ok=True)
+    tasks = []
+    for k in range(chips):
+        chip = out / "chips" / f"chip_seed{k}.json"
+        if not chip.exists():
+            export_chip_config(net, int(meta["train"]["window_us"]), variation_seed=k,
+                               meta={"checkpoint": str(checkpoint)}).save(chip)
+        for i in range(first, first + samples):
+            tid = f"s{i}_c{k}"
+            tasks.append(Task(tid, i, k, str(chip.resolve()), str(Path(checkpoint).resolve()),
+                              kind, folder, split, backpressure, seed + i,
+                              str((out / "sim_build" / tid).resolve()), timeout_s))
+    return tasks
+
+
+def run_campaign(tasks: list[Task], out: Path, workers: int = 2, scheduler: str | None = None,
+                 runner: Callable[[Task], dict] = run_task, retries: int = 1,
+                 progress: bool = True, worker_env: dict | None = None) -> dict[str, Any]:
+    """Run the pending tasks on Dask, then write junit.xml and the summary; returns it.
+    ``worker_env``: environment variables of the LocalCluster's worker processes."""
+    from distributed import Client, LocalCluster, as_completed
+
+    out.mkdir(parents=True, exist_ok=True)
+    results_dir = out / "results"
+    results_dir.mkdir(exist_ok=True)
+    done = load_results(results_dir)
+    pending = [t for t in tasks if t.task_id not in done]
+    failures: dict[str, str] = {}
+    t0 = time.perf_counter()
+    if pending:
+        if scheduler:
+            client, cluster = Client(scheduler), None
+        else:
+            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                                   processes=True, dashboard_address=None,
+                                   env=dict(worker_env or {}))
+            client = Client(cluster)
+        try:
+            futures = {client.submit(_worker, t, str(results_dir), runner, key=t.task_id,
+                                     retries=retries, pure=False): t for t in pending}
+            it = as_completed(futures, with_results=False)
+            if progress:
+                from tqdm.auto import tqdm
+
+                it = tqdm(it, total=len(futures), desc="co-simulation", unit="task")
+            for fut in it:
+                t = futures[fut]
+                try:
+                    fut.result()
+                except Exception as exc:  # noqa: BLE001 (recorded, never lost)
+                    failures[t.task_id] = f"{type(exc).__name__}: {exc}"
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    results = load_results(results_dir)
+    summary = summarize(tasks, results, failures, time.perf_counter() - t0)
+    write_junit(out / "junit.xml", tasks, results, failures)
+    _atomic_write(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    _atomic_write(out / "summary.md", _markdown(summary))
+    return summary

@@ -10,7 +10,7 @@ train/validation split of the training part, Kaiser et al. 2024 Sec. 5):
 
 | kind | train + val | test |
 |---|---|---|
-| ``default`` | the built-in emulated digits' ``train`` split (80 %) | its ``test`` split (20 %, 360 samples) |
+| ``default`` | the built-in emulated digits' ``train`` split (80 %) | its ``test`` split (20 %, 359 samples) |
 | ``nmnist`` (full dataset) | ``Train`` (60,000) | ``Test`` (10,000) |
 | ``nmnist`` (``nmnist-small`` layout) | 900 recordings | a fixed, seeded, stratified hold-out of 100 |
 | ``gesture`` | the archive's ``trials_to_train`` | ``trials_to_test`` |

@@ -132,3 +132,39 @@ def test_noise_is_seeded_and_zero_noise_is_deterministic():
     torch.manual_seed(4)
     net(x)
     assert not torch.equal(s1, net.last_spikes["p2m"])
+
+
+def test_reprogramming_keeps_the_fabricated_transistors():
+    """Table 2 / Fig. 5: after freeze_transistors only the MDWMTJ codes and thresholds train;
+    the increments follow the nominal CMOS+X table, the MDWMTJ trims them down (30-40 %),
+    and the export carries the fixed transistor codes with the trained MDWMTJ codes."""
+    src = small_net()
+    cfg = src.cfg
+    cfg.reprogram = True
+    net = P2MNet(cfg)
+    state = {k: v for k, v in src.state_dict().items()}
+    net.load_state_dict({**net.state_dict(), **state})
+    net.p2m.freeze_transistors()
+    levels = first_layer_codes(src)["levels"]
+    counts = torch.zeros(1, 2, 9, 9)
+    counts[0, 0, 0, 0] = 1  # pixel (0, 0): cell (p=0, 0, 0) of neuron (0, 0)
+    p0, n0 = net.p2m.increments(counts)
+    with torch.no_grad():
+        net.p2m.mtj_code.fill_(15.0)  # every weight MDWMTJ at its highest resistance
+    p1, n1 = net.p2m.increments(counts)
+    before = (p0 + n0)[0, :, 0, 0].detach()
+    after = (p1 + n1)[0, :, 0, 0].detach()
+    live = before > 0
+    ratio = (after[live] / before[live]).numpy()
+    assert np.all((ratio > 0.55) & (ratio < 0.75)), ratio  # the trim: 25-45 % down
+    table = net.p2m.trim_table
+    want = table[torch.as_tensor(levels[:, 0, 0, 0]), 0] / net.p2m.curves.n_fs
+    np.testing.assert_allclose(before.numpy(), np.where(levels[:, 0, 0, 0] > 0, want, 0),
+                               rtol=1e-5, atol=1e-9)
+    with torch.no_grad():
+        net.p2m.mtj_code.fill_(6.4)
+    cfg_out = export_chip_config(net, 32_000)
+    assert np.array_equal(cfg_out.transistor_codes, levels)
+    assert set(np.unique(cfg_out.weight_codes)) == {6}
+    with pytest.raises(ValueError, match="reprogram"):
+        P2MConv(weight_config="cmos", reprogram=True)

@@ -17,7 +17,7 @@ import pytest
 from golden.cli import shipped_checkpoints, shipped_dir
 from golden.evaluate import REGRESSION, evaluate
 
-#: Accuracy tolerance: two samples of the 100 of the N-MNIST hold-out, 1.5 points of the 360
+#: Accuracy tolerance: two samples of the 100 of the N-MNIST hold-out, 1.5 points of the 359
 #: test samples of the default dataset.
 TOLERANCE = {"default": 0.015, "nmnist": 0.02}
 SHIPPED = shipped_checkpoints()

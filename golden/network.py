@@ -43,6 +43,7 @@ class NetConfig:
     hidden: int = 512  # paper Sec. 5: linear 512, then linear classes
     tau: float = 2.0
     threshold_init: float = 0.2
+    threshold_min: float | None = None  # floor of the trained thresholds (normalized V)
     reprogram: bool = False  # first layer as fabricated: only MDWMTJ codes + thresholds train
     f2: str = "exact"  # fitted V_pre: "exact" nominal divider or the paper's "lower" bound
     extra: dict = field(default_factory=dict)
@@ -102,7 +103,8 @@ class P2MNet(nn.Module):
         self.cfg = cfg
         self.p2m = P2MConv(cfg.polarities, cfg.p2m_channels, cfg.p2m_kernel, cfg.p2m_stride,
                            cfg.weight_config, f1f2=f1f2, threshold_init=cfg.threshold_init,
-                           tau=cfg.tau, reprogram=cfg.reprogram, f2=cfg.f2)
+                           tau=cfg.tau, reprogram=cfg.reprogram, f2=cfg.f2,
+                           threshold_min=cfg.threshold_min)
         h, w = self.p2m.output_size(cfg.sensor_height, cfg.sensor_width)
         if h < 1 or w < 1:
             raise ValueError(f"sensor {cfg.sensor_height}x{cfg.sensor_width} is smaller "

@@ -116,7 +116,8 @@ class P2MConv(nn.Module):
                  stride: int = 2, weight_config: str = "cmos+x", mode: str = "fitted",
                  noise: float = 0.0, quantize: bool = False, f1f2: F1F2 | None = None,
                  threshold_init: float = 0.1, tau: float = 2.0, reprogram: bool = False,
-                 device_preset: str = "paper2024", f2: str = "exact") -> None:
+                 device_preset: str = "paper2024", f2: str = "exact",
+                 threshold_min: float | None = None) -> None:
         super().__init__()
         self.in_channels, self.channels = int(in_channels), int(channels)
         self.kernel, self.stride = int(kernel), int(stride)
@@ -126,6 +127,11 @@ class P2MConv(nn.Module):
         nn.init.uniform_(self.weight, -1.0, 1.0)
         levels = self.curves.threshold_levels
         self.th_min, self.th_max = float(levels.min()), float(levels.max())
+        if threshold_min is not None:  # a floor above the neurons' static offsets
+            if not self.th_min <= threshold_min < self.th_max:
+                raise ValueError(f"threshold_min: must lie in [{self.th_min}, {self.th_max}), "
+                                 f"got {threshold_min!r}")
+            self.th_min = float(threshold_min)
         self.threshold = nn.Parameter(torch.full((channels,), float(threshold_init)))
         # the ideal (digital baseline) mode's own batch norm and LIF neuron
         self.bn = nn.BatchNorm2d(channels)

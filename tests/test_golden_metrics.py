@@ -73,3 +73,28 @@ def test_fig7_end_to_end_tiny(tmp_path):
     for name in ("fig7.md", "fig7.csv", "fig7.png", "fig7.json"):
         assert (tmp_path / "fig7" / name).stat().st_size > 0
     assert all(np.isfinite(r["bandwidth"]) for r in rows)
+
+
+def test_table2_reprogramming_end_to_end_tiny(tmp_path):
+    """Train on A, keep its first layer (backend retrained), reprogram the MDWMTJs and
+    thresholds (transistors fixed), train from scratch: all three evaluated, also on a chip."""
+    from analog_models.chip_config import ChipConfig
+    from golden.checkpoint import load_net
+    from golden.experiments import run_experiment
+    from golden.export import export_chip_config
+
+    torch.set_num_threads(1)
+    rows = run_experiment("table2", out=tmp_path, datasets=["default", "default"], epochs=1,
+                          progress=False, arch={"widths": [4, 4, 4], "hidden": 8,
+                                                "p2m_channels": 4}, limit=12)
+    assert len(rows) == 3 and all(0 <= r["chip_accuracy"] <= 100 for r in rows)
+    base = tmp_path / "table2"
+    src, _ = load_net(base / "default" / "source")
+    rep, _ = load_net(base / "default_to_default" / "first_layer_reprogrammed")
+    a = export_chip_config(src, 32_000)
+    b = export_chip_config(rep, 32_000)
+    # the fabricated part is the same chip: signs and transistor codes
+    assert np.array_equal(a.weight_sign, b.weight_sign)
+    assert np.array_equal(a.transistor_codes, b.transistor_codes)
+    assert isinstance(ChipConfig.from_dict(b.to_dict()), ChipConfig)
+    assert (base / "table2.md").exists() and (base / "table2.png").exists()

@@ -18,7 +18,7 @@ of the selected channel's flags except in the one cycle before the FLAG_SETTLE-t
   spiking channel gets one reset request with mask = its flags after its last event, and
   ``readout_done`` pulses once per readout.
 * ``readout_cycle_count``: with a receiver latency of L cycles and RST_WIDTH W, a readout
-  takes exactly N_CH(FLAG_SETTLE + 1) + S(2L + 6) + K(W + 3) cycles (REGISTERS.md).
+  takes exactly N_CH(FLAG_SETTLE + 1) + S(2L + 6) + K(W + 6) cycles (REGISTERS.md).
 * ``readout_random``: seeded random flag densities (empty to full channels), receiver
   latencies, reset widths, window ends and CTRL.GRST requests at random times.
 
@@ -35,8 +35,8 @@ from tb.blocktb import Cycle, check, clock, first_diff, param, reset, rng, run_b
 from tb.config import Geometry
 from tb.test_block_aer_tx import TxModel
 
-S_IDLE, S_GRESET, S_SAMPLE, S_SETTLE, S_SEND, S_RESET = range(6)
-PHASE = {S_GRESET: 5, S_SAMPLE: 2, S_SETTLE: 3, S_SEND: 3, S_RESET: 4}
+S_IDLE, S_GRESET, S_SAMPLE, S_SETTLE, S_SEND, S_RESET, S_PICK, S_LOAD = range(8)
+PHASE = {S_GRESET: 5, S_SAMPLE: 2, S_SETTLE: 3, S_PICK: 3, S_LOAD: 3, S_SEND: 3, S_RESET: 4}
 OUTS = ("sample_ack", "ctrl_busy", "ro_busy", "grst_busy", "ctrl_phase", "readout_done",
         "spike_taken", "ana_sample", "ana_ch_sel", "ev_valid", "ev_addr", "rs_start_ch",
         "rs_start_all", "rs_ch", "rs_mask")
@@ -48,7 +48,8 @@ def lsb(v: int) -> int:
 
 
 class CtrlModel:
-    """Cycle model of p2m_readout_ctrl."""
+    """Cycle model of p2m_readout_ctrl (rtl/p2m_readout_ctrl.v: the flag latch with the row
+    summary, S_PICK and S_LOAD, the column registers one edge behind row_bits)."""
 
     def __init__(self, geo: Geometry) -> None:
         self.g = geo
@@ -57,7 +58,9 @@ class CtrlModel:
     def reset(self) -> None:
         self.state, self.grst_pend, self.settle = S_IDLE, 1, 0
         self.sample, self.ch, self.done = 0, 0, 0
-        self.flags_lat, self.row_bits, self.cur_y, self.rows_left = 0, 0, 0, 0
+        self.flags_lat, self.flags_any, self.row_bits, self.cur_y = 0, 0, 0, 0
+        self.rows_left, self.nrow = 0, 0
+        self.row_ok, self.x_q, self.rest_q, self.last_q = 1, 0, 0, 1
 
     def _row(self, flags: int, y: int) -> int:
         w = self.g.out_w
@@ -70,19 +73,19 @@ class CtrlModel:
         """Every output with the current state and the inputs ``i`` of this cycle."""
         st, g = self.state, self.g
         grst_go = self.grst_pend or i["grst_req"]
-        valid = int(st == S_SEND and self.row_bits != 0)
-        x = lsb(self.row_bits) if self.row_bits else 0
+        valid = int(st == S_SEND and self.row_bits != 0 and self.row_ok == 1)
         drained = st == S_SEND and not (self.row_bits or self.rows_left) and i["tx_idle"]
         return {
             "sample_ack": int(st == S_IDLE and not grst_go and bool(i["sample_pend"])),
             "ctrl_busy": int(st != S_IDLE or bool(grst_go)),
-            "ro_busy": int(st in (S_SAMPLE, S_SETTLE, S_SEND, S_RESET) or bool(i["sample_pend"])),
+            "ro_busy": int(st in (S_SAMPLE, S_SETTLE, S_PICK, S_LOAD, S_SEND, S_RESET)
+                           or bool(i["sample_pend"])),
             "grst_busy": int(bool(self.grst_pend) or st == S_GRESET),
             "ctrl_phase": PHASE.get(st, 0), "readout_done": self.done,
             "spike_taken": int(valid and i["ev_ready"]), "ana_sample": self.sample,
             "ana_ch_sel": self.ch, "ev_valid": valid,
-            "ev_addr": g.addr_pack(self.ch, self.cur_y, x),
-            "rs_start_ch": int(drained and self.flags_lat != 0),
+            "ev_addr": g.addr_pack(self.ch, self.cur_y, self.x_q),
+            "rs_start_ch": int(drained and self.flags_any),
             "rs_start_all": int(st == S_IDLE and bool(grst_go)),
             "rs_ch": self.ch, "rs_mask": self.flags_lat}
 
@@ -92,21 +95,28 @@ class CtrlModel:
         last = self.ch == g.n_ch - 1
         grst_go = self.grst_pend or i["grst_req"]
         drained = st == S_SEND and not (self.row_bits or self.rows_left) and i["tx_idle"]
-        flags_any = self.flags_lat != 0
+        load = st == S_LOAD or (
+            o["spike_taken"] and self.last_q and self.rows_left)
+        row_before = self.row_bits
         if st == S_SETTLE and self.settle == 0:          # the flag latch
             f = i["ana_flags"]
-            rows = self._rows_any(f)
-            y = lsb(rows) if rows else 0
-            self.flags_lat, self.row_bits, self.cur_y = f, self._row(f, y), y
-            self.rows_left = rows & ~(1 << y)
+            self.flags_lat, self.flags_any = f, int(f != 0)
+            self.rows_left = self._rows_any(f)
+        elif st == S_PICK and self.flags_any:
+            self.nrow = lsb(self.rows_left)
+        elif load:
+            self.row_bits, self.cur_y = self._row(self.flags_lat, self.nrow), self.nrow
+            self.rows_left &= ~(1 << self.nrow)
+            self.nrow = lsb(self.rows_left) if self.rows_left else 0
         elif o["spike_taken"]:
-            rest = self.row_bits & (self.row_bits - 1)
-            if rest == 0 and self.rows_left:
-                y = lsb(self.rows_left)
-                self.row_bits, self.cur_y = self._row(self.flags_lat, y), y
-                self.rows_left &= ~(1 << y)
-            else:
-                self.row_bits = rest
+            self.row_bits = self.rest_q
+        if load or o["spike_taken"]:
+            self.row_ok = 0
+        elif not self.row_ok:                            # the column registers follow
+            rb = row_before
+            self.row_ok, self.x_q = 1, lsb(rb) if rb else 0
+            self.rest_q = rb & (rb - 1)
+            self.last_q = int(self.rest_q == 0)
         self.done = 0
         if o["rs_start_all"]:
             self.grst_pend = 0
@@ -125,16 +135,21 @@ class CtrlModel:
             self.sample, self.ch, self.settle, self.state = 0, 0, g.flag_settle - 1, S_SETTLE
         elif st == S_SETTLE:
             if self.settle == 0:
-                self.state = S_SEND
+                self.state = S_PICK
             else:
                 self.settle -= 1
+        elif st == S_LOAD:
+            self.state = S_SEND
+        elif st == S_PICK:
+            if self.flags_any:
+                self.state = S_LOAD
+            elif i["tx_idle"]:
+                if last:
+                    self.done, self.state = 1, S_IDLE
+                else:
+                    next_ch = True
         elif st == S_SEND and drained:
-            if flags_any:
-                self.state = S_RESET
-            elif last:
-                self.done, self.state = 1, S_IDLE
-            else:
-                next_ch = True
+            self.state = S_RESET
         elif st == S_RESET and i["rs_done"]:
             if last:
                 self.done, self.state = 1, S_IDLE
@@ -307,7 +322,7 @@ async def _bench(dut, name: str, **kw) -> Bench:
 
 @cocotb.test()
 async def readout_cycle_count(dut) -> None:
-    """A readout takes N_CH(FLAG_SETTLE + 1) + S(2L + 6) + K(W + 3) cycles, exactly."""
+    """A readout takes N_CH(FLAG_SETTLE + 1) + S(2L + 6) + K(W + 6) cycles, exactly."""
     clock(dut)
     for lat, width in ((0, 1), (2, 4), (1, 16)):
         b = await _bench(dut, f"count{lat}", lat=(lat, lat), width=(width, width))
@@ -319,7 +334,7 @@ async def readout_cycle_count(dut) -> None:
             s = sum(bin(f).count("1") for f in b.flags)
             k = sum(1 for f in b.flags if f)
             n = b.done_edge - b.sample_fall
-            exp = g.n_ch * (g.flag_settle + 1) + s * (2 * lat + 6) + k * (width + 3)
+            exp = g.n_ch * (g.flag_settle + 1) + s * (2 * lat + 6) + k * (width + 6)
             check(n == exp, f"L={lat} W={width}: readout of {s} spikes in {k} channels took "
                             f"{n} cycles, REGISTERS.md says {exp}")
         dut._log.info(f"L={lat} W={width}: {b.windows} readouts cycle-exact")

@@ -126,8 +126,9 @@ module p2m_readout_ctrl #(
     reg [X_BITS-1:0]  x_q;           //   last_q hold the lowest set bit of row_bits,
     reg [OUT_W-1:0]   rest_q;        //   row_bits without it,
     reg               last_q;        //   and whether that leaves the row empty
+    reg               sent_all;      // the channel's last spike was taken (row_bits and
+                                     //   rows_left empty), a register for the reset start
 
-    wire pending_any = (|row_bits) || (|rows_left);
     wire grst_go     = grst_pend || grst_req;
 
     // ---------------------------------------------------------------- arbiter
@@ -172,7 +173,7 @@ module p2m_readout_ctrl #(
     assign ev_valid     = (state == S_SEND) && (|row_bits) && row_ok;
     assign ev_addr      = {ana_ch_sel, cur_y, x_q};
     assign spike_taken  = ev_valid && ev_ready;
-    wire   chan_drained = (state == S_SEND) && !pending_any && tx_idle;
+    wire   chan_drained = (state == S_SEND) && sent_all && tx_idle;
     wire   chan_empty   = (state == S_PICK) && !flags_any && tx_idle;
     wire   pick_row     = (state == S_PICK) && flags_any;
     wire   load_row     = (state == S_LOAD) ||
@@ -223,6 +224,7 @@ module p2m_readout_ctrl #(
             x_q          <= {X_BITS{1'b0}};
             rest_q       <= {OUT_W{1'b0}};
             last_q       <= 1'b1;
+            sent_all     <= 1'b0;
         end else begin
             // flag registers: written only at the latch edge, at a row load and when a
             // spike is taken
@@ -241,6 +243,12 @@ module p2m_readout_ctrl #(
                 nrow_y    <= after_y;
             end else if (spike_taken) begin
                 row_bits  <= rest_q;
+            end
+            // sent_all: set by the take that empties the channel, cleared at the next latch
+            if (state == S_SETTLE && settle_cnt == 8'd0) begin
+                if (sent_all) sent_all <= 1'b0;
+            end else if (spike_taken && last_q && rows_left == {OUT_H{1'b0}}) begin
+                sent_all <= 1'b1;
             end
             // the column registers follow row_bits one edge later (written once per change)
             if (load_row || spike_taken) begin

@@ -11,7 +11,8 @@ nets on it (the hierarchical names of the RTL), with logic and routing delay.
 
 Writes ``out/fpga/report.txt`` and ``report.json`` (and per part the netlists, logs and
 nextpnr's JSON report). Exit status 0 when both parts placed and routed (a missed clock
-constraint is reported, not an error; ``--strict`` makes it one).
+constraint is reported, not an error; ``--strict`` makes a miss of a clock in GOALS one:
+CI runs it so).
 
     python scripts/fpga.py [--out out/fpga] [--parts ecp5,ice40] [--seed 1] [--strict]
 """
@@ -31,6 +32,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 WRAPPER = "fpga/p2m_fpga_top.v"
 CLOCKS = {"clk": 100.0, "clk_slow": 1.0}     # MHz: the readout clock and the always-on clock
+#: The clocks that must meet their constraint (issue 10: the readout clock at 100 MHz on the
+#: ECP5; the iCE40 HX8K does not reach 100 MHz and is reported only). ``--strict`` fails
+#: when one of these misses.
+GOALS = (("ecp5", "clk"), ("ecp5", "clk_slow"), ("ice40", "clk_slow"))
 
 #: part -> (yosys synth command, nextpnr tool, device options, constraint file writer)
 PARTS = {
@@ -253,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="out/fpga")
     ap.add_argument("--parts", default="ecp5,ice40")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--strict", action="store_true", help="a missed clock constraint fails")
+    ap.add_argument("--strict", action="store_true",
+                    help="fail when a clock of GOALS (the ECP5 readout clock at 100 MHz) misses")
     args = ap.parse_args(argv)
     out = (REPO / args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -289,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"written: {out / 'report.txt'}, {out / 'report.json'}")
     missed = [f"{p}.{c}" for p, r in results.items() for c, k in r["clocks"].items()
-              if not k["pass"]]
+              if not k["pass"] and (p, c) in GOALS]
     if missed and args.strict:
         print(f"error: clock constraints missed: {', '.join(missed)}", file=sys.stderr)
         return 1

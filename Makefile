@@ -30,7 +30,7 @@ P2M_NMNIST_DIR ?= $(abspath ../shared/data/nmnist-small)
 export P2M_NMNIST_DIR
 PYTEST_ARGS ?= -n auto -m "not slow"
 
-.PHONY: help setup sim-tools test sim waves demo lint bench coverage lock clean
+.PHONY: help setup sim-tools test sim waves demo lint bench coverage fpga lock clean
 
 help:
 	@echo "make setup            create $(VENV) (torch first), install the bench, check iverilog"
@@ -41,6 +41,7 @@ help:
 	@echo "make waves TEST=name  open the FST of a sim in GTKWave with its saved layout"
 	@echo "make lint             ruff, Verilator -Wall lint, Yosys synthesis cell counts"
 	@echo "make bench            speed benchmarks, ratios measured side by side"
+	@echo "make fpga             synthesize + place and route p2m_top on an ECP5 and an iCE40 ($(OUT)/fpga/)"
 	@echo "make lock             rewrite $(LOCK) from the versions installed in $(VENV)"
 
 $(STAMP): pyproject.toml $(LOCK)
@@ -52,7 +53,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	  || echo "note: $(LOCK) was made for Python 3.11; if pip finds no matching version, run: make setup LOCK="
 	$(BIN)/python -m pip install -q --upgrade pip $(PIP_LOCK)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)" $(PIP_LOCK) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
-	$(BIN)/python -m pip install -q -e ".[test,lint]" $(PIP_LOCK)
+	$(BIN)/python -m pip install -q -e ".[test,lint,fpga]" $(PIP_LOCK)
 	$(BIN)/python -m pip install -q --no-deps "$(SPIKINGJELLY_SPEC)" $(PIP_LOCK)
 	touch $@
 
@@ -79,6 +80,10 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check p2m analog_models events golden tb tests bench
 	scripts/lint_rtl.sh
+
+# Yosys + nextpnr (YoWASP wheels of the fpga extra); about 3-4 minutes on 2 cores.
+fpga: setup
+	$(BIN)/python scripts/fpga.py --out $(OUT)/fpga
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

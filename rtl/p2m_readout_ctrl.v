@@ -5,15 +5,20 @@
 //              at the same edge; events after it count for the next window.
 //   then for channel c = 0 .. N_CH-1:
 //   S_SETTLE : ana_ch_sel = c (changes at the edge entering S_SETTLE); ana_flags is latched
-//              FLAG_SETTLE edges later into flags_lat (kept for the reset mask), and its
-//              first non-empty row into row_bits (the work copy, one row at a time).
+//              FLAG_SETTLE edges later into flags_lat (kept for the reset mask), with one
+//              OR bit per row (rows_left).
+//   S_PICK   : one cycle: no spike in c -> the next channel (or the end of the readout);
+//              else the lowest non-empty row is registered (nrow_*), then
+//   S_LOAD   : it is loaded into row_bits (the work copy, one row at a time).
+//              (v2: PICK and LOAD split what v1.1 did at the latch edge, so that `clk`
+//              closes at 100 MHz on an ECP5; docs/rtl.md "FPGA prototype".)
 //   S_SEND   : the arbiter picks the first set flag in row-major order (first non-empty
 //              row y, then its first column x), offers {c, y, x} to the AER transmitter and
 //              clears that bit when it is taken. The next address is ready in the next
 //              cycle, so the arbiter never limits the AER rate. When no flag is left and
 //              the last handshake has returned to zero (tx_idle):
-//   S_RESET  : one masked reset pulse for channel c with mask = flags_lat (skipped when no
-//              neuron of c spiked), then the next channel.
+//   S_RESET  : one masked reset pulse for channel c with mask = flags_lat, then the next
+//              channel.
 //   S_GRESET : global reset (power-up: grst_pend is 1 out of reset; CTRL.GRST).
 // A neuron is reset only after its spike has been acknowledged on the AER bus.
 //
@@ -98,7 +103,9 @@ module p2m_readout_ctrl #(
                      S_SAMPLE = 3'd2,
                      S_SETTLE = 3'd3,
                      S_SEND   = 3'd4,
-                     S_RESET  = 3'd5;
+                     S_RESET  = 3'd5,
+                     S_PICK   = 3'd6,
+                     S_LOAD   = 3'd7;
 
     localparam integer LAST_CH_I     = N_CH - 1;
     localparam integer SETTLE_LOAD_I = FLAG_SETTLE - 1;
@@ -109,23 +116,33 @@ module p2m_readout_ctrl #(
     reg               grst_pend;
     reg [7:0]         settle_cnt;
     reg [N_NEUR-1:0]  flags_lat;     // flags of the current channel as latched
+    reg               flags_any;     // flags_lat has a set bit (registered at the latch)
     reg [OUT_W-1:0]   row_bits;      // spikes of row cur_y not yet handed to the transmitter
     reg [Y_BITS-1:0]  cur_y;         // the row being sent
-    reg [OUT_H-1:0]   rows_left;     // rows after cur_y with spikes, not yet loaded
+    reg [OUT_H-1:0]   rows_left;     // rows with spikes not yet loaded into row_bits
+    reg [OUT_H-1:0]   nrow_oh;       // the lowest row of rows_left (one-hot), ...
+    reg [Y_BITS-1:0]  nrow_y;        // ... and its index: the next row to load
+    reg               row_ok;        // row_bits unchanged since the last edge: x_q, rest_q,
+    reg [X_BITS-1:0]  x_q;           //   last_q hold the lowest set bit of row_bits,
+    reg [OUT_W-1:0]   rest_q;        //   row_bits without it,
+    reg               last_q;        //   and whether that leaves the row empty
+    reg               sent_all;      // the channel's last spike was taken (row_bits and
+                                     //   rows_left empty), a register for the reset start
 
-    wire pending_any = (|row_bits) || (|rows_left);
-    wire flags_any   = |flags_lat;
     wire grst_go     = grst_pend || grst_req;
 
     // ---------------------------------------------------------------- arbiter
-    // Row-major order, one row at a time. At the latch, every row of ana_flags is
-    // summarized by one OR bit (in_row_any); the first non-empty row is loaded into
-    // row_bits and the others are remembered in rows_left. A spike is the lowest set bit
-    // of row_bits (x); when a row empties, the next row of rows_left (y) is loaded from
-    // flags_lat at the same edge, so the next address is always ready one cycle after a
-    // spike is taken. Per spike only OUT_W- and OUT_H-wide operations run (no 256-bit
-    // work, no loops): an event-driven simulator evaluates the arbiter once per spike and
-    // never while idle.
+    // Row-major order, one row at a time, with the row choice one register ahead (so that
+    // no path runs from the flags through an encoder into a row select in one cycle:
+    // docs/rtl.md "FPGA prototype"). At the latch edge the flags go to flags_lat and every
+    // row is summarized by one OR bit into rows_left; S_PICK registers the lowest non-empty
+    // row (nrow_oh, nrow_y). A row is loaded (row_bits <= that row of flags_lat) in
+    // S_LOAD, and again whenever the current row empties
+    // (when its last spike is taken); each load also registers the next lowest row of
+    // what is left. A spike is the lowest set bit of row_bits (x), so the next address is
+    // ready in the cycle after a spike is taken. Per spike only OUT_W- and OUT_H-wide
+    // operations run (no loops): an event-driven simulator evaluates the arbiter once per
+    // spike and never while idle.
     wire [OUT_H-1:0] in_row_any;               // rows of ana_flags with a flag
     genvar r;
     generate
@@ -134,33 +151,42 @@ module p2m_readout_ctrl #(
         end
     endgenerate
 
-    wire [OUT_H-1:0]  first_row_oh, next_row_oh;
-    wire [Y_BITS-1:0] first_y, next_y;
+    wire [OUT_H-1:0]  after_oh;
+    wire [Y_BITS-1:0] after_y;
     wire [OUT_W-1:0]  x_oh;
     wire [X_BITS-1:0] enc_x;
+    wire [OUT_H-1:0]  rows_after = rows_left & ~nrow_oh;   // rows left once nrow is loaded
 
-    p2m_lsb_enc #(.W(OUT_H), .IW(Y_BITS)) u_first_row (
-        .v (in_row_any), .onehot (first_row_oh), .idx (first_y));
     p2m_lsb_enc #(.W(OUT_H), .IW(Y_BITS)) u_next_row (
-        .v (rows_left), .onehot (next_row_oh), .idx (next_y));
+        .v (rows_after), .onehot (after_oh), .idx (after_y));
     p2m_lsb_enc #(.W(OUT_W), .IW(X_BITS)) u_col (
         .v (row_bits), .onehot (x_oh), .idx (enc_x));
 
     wire [OUT_W-1:0] row_rest = row_bits & ~x_oh;   // the row after the current spike
 
     // ---------------------------------------------------------------- handshakes
-    assign ev_valid     = (state == S_SEND) && (|row_bits);
-    assign ev_addr      = {ana_ch_sel, cur_y, enc_x};
+    // A spike is offered only while row_ok: its column (x_q) and what the row becomes when
+    // it is taken (rest_q, last_q) are registers, so the take decides nothing through the
+    // column encoder. row_ok is 0 only in the cycle after row_bits changed; after a take
+    // the transmitter is busy for at least 5 more cycles anyway, so this costs one cycle
+    // per spiking channel (its first spike), not per spike.
+    assign ev_valid     = (state == S_SEND) && (|row_bits) && row_ok;
+    assign ev_addr      = {ana_ch_sel, cur_y, x_q};
     assign spike_taken  = ev_valid && ev_ready;
-    wire   chan_drained = (state == S_SEND) && !pending_any && tx_idle;
+    wire   chan_drained = (state == S_SEND) && sent_all && tx_idle;
+    wire   chan_empty   = (state == S_PICK) && !flags_any && tx_idle;
+    wire   pick_row     = (state == S_PICK) && flags_any;
+    wire   load_row     = (state == S_LOAD) ||
+                          (spike_taken && last_q && rows_left != {OUT_H{1'b0}});
     assign rs_start_ch  = chan_drained && flags_any;
     assign rs_start_all = (state == S_IDLE) && grst_go;
     assign rs_ch        = ana_ch_sel;
     assign rs_mask      = flags_lat;
     assign sample_ack   = (state == S_IDLE) && !grst_go && sample_pend;
     assign ctrl_busy    = (state != S_IDLE) || grst_go;
-    assign ro_busy      = (state == S_SAMPLE) || (state == S_SETTLE) || (state == S_SEND) ||
-                          (state == S_RESET) || sample_pend;
+    assign ro_busy      = (state == S_SAMPLE) || (state == S_SETTLE) || (state == S_PICK) ||
+                          (state == S_LOAD) || (state == S_SEND) || (state == S_RESET) ||
+                          sample_pend;
     assign grst_busy    = grst_pend || (state == S_GRESET);
 
     wire last_ch = (ana_ch_sel == LAST_CH);
@@ -170,6 +196,8 @@ module p2m_readout_ctrl #(
             S_GRESET: ctrl_phase = 3'd5;
             S_SAMPLE: ctrl_phase = 3'd2;
             S_SETTLE: ctrl_phase = 3'd3;
+            S_PICK:   ctrl_phase = 3'd3;
+            S_LOAD:   ctrl_phase = 3'd3;
             S_SEND:   ctrl_phase = 3'd3;
             S_RESET:  ctrl_phase = 3'd4;
             default:  ctrl_phase = 3'd0;
@@ -186,24 +214,50 @@ module p2m_readout_ctrl #(
             ana_ch_sel   <= {CH_BITS{1'b0}};
             readout_done <= 1'b0;
             flags_lat    <= {N_NEUR{1'b0}};
+            flags_any    <= 1'b0;
             row_bits     <= {OUT_W{1'b0}};
             cur_y        <= {Y_BITS{1'b0}};
             rows_left    <= {OUT_H{1'b0}};
+            nrow_oh      <= {OUT_H{1'b0}};
+            nrow_y       <= {Y_BITS{1'b0}};
+            row_ok       <= 1'b1;
+            x_q          <= {X_BITS{1'b0}};
+            rest_q       <= {OUT_W{1'b0}};
+            last_q       <= 1'b1;
+            sent_all     <= 1'b0;
         end else begin
-            // flag registers: written only at the latch edge and when a spike is taken
+            // flag registers: written only at the latch edge, at a row load and when a
+            // spike is taken
             if (state == S_SETTLE && settle_cnt == 8'd0) begin
                 flags_lat <= ana_flags;
-                row_bits  <= ana_flags[first_y*OUT_W +: OUT_W];
-                cur_y     <= first_y;
-                rows_left <= in_row_any & ~first_row_oh;
+                flags_any <= |in_row_any;
+                rows_left <= in_row_any;
+            end else if (pick_row) begin      // nrow_oh is 0 here: after_* = lowest row
+                nrow_oh   <= after_oh;
+                nrow_y    <= after_y;
+            end else if (load_row) begin
+                row_bits  <= flags_lat[nrow_y*OUT_W +: OUT_W];
+                cur_y     <= nrow_y;
+                rows_left <= rows_after;
+                nrow_oh   <= after_oh;
+                nrow_y    <= after_y;
             end else if (spike_taken) begin
-                if (row_rest == {OUT_W{1'b0}} && rows_left != {OUT_H{1'b0}}) begin
-                    row_bits  <= flags_lat[next_y*OUT_W +: OUT_W];
-                    cur_y     <= next_y;
-                    rows_left <= rows_left & ~next_row_oh;
-                end else begin
-                    row_bits  <= row_rest;
-                end
+                row_bits  <= rest_q;
+            end
+            // sent_all: set by the take that empties the channel, cleared at the next latch
+            if (state == S_SETTLE && settle_cnt == 8'd0) begin
+                if (sent_all) sent_all <= 1'b0;
+            end else if (spike_taken && last_q && rows_left == {OUT_H{1'b0}}) begin
+                sent_all <= 1'b1;
+            end
+            // the column registers follow row_bits one edge later (written once per change)
+            if (load_row || spike_taken) begin
+                row_ok <= 1'b0;
+            end else if (!row_ok) begin
+                row_ok <= 1'b1;
+                x_q    <= enc_x;
+                rest_q <= row_rest;
+                last_q <= (row_rest == {OUT_W{1'b0}});
             end
             if (readout_done) readout_done <= 1'b0;
             if (rs_start_all)  grst_pend <= 1'b0;
@@ -225,14 +279,15 @@ module p2m_readout_ctrl #(
                     state      <= S_SETTLE;
                 end
                 S_SETTLE: begin
-                    if (settle_cnt == 8'd0) state <= S_SEND;
+                    if (settle_cnt == 8'd0) state <= S_PICK;
                     else settle_cnt <= settle_cnt - 8'd1;
                 end
-                S_SEND: begin
-                    if (chan_drained) begin
-                        if (flags_any) begin
-                            state <= S_RESET;
-                        end else if (last_ch) begin
+                S_LOAD: state <= S_SEND;      // the first row is loaded
+                S_PICK: begin                 // spikes: pick the first row; none: next channel
+                    if (flags_any) begin
+                        state <= S_LOAD;
+                    end else if (chan_empty) begin
+                        if (last_ch) begin
                             readout_done <= 1'b1;
                             state        <= S_IDLE;
                         end else begin
@@ -242,6 +297,7 @@ module p2m_readout_ctrl #(
                         end
                     end
                 end
+                S_SEND: if (chan_drained) state <= S_RESET;   // a channel in SEND has spikes
                 S_RESET: begin
                     if (rs_done) begin
                         if (last_ch) begin

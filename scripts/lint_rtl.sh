@@ -59,6 +59,8 @@ lint p2m_top p2m_top "${SRCS[@]}"
 lint "p2m_top (4 ch, 3x5, FLAG_SETTLE 1)" p2m_top -GN_CH=4 -GOUT_H=3 -GOUT_W=5 -GFLAG_SETTLE=1 "${SRCS[@]}"
 lint "p2m_top (3 ch, 1x7)" p2m_top -GN_CH=3 -GOUT_H=1 -GOUT_W=7 "${SRCS[@]}"
 lint "p2m_top (32 ch, 64x64, DVS128)" p2m_top -GOUT_H=64 -GOUT_W=64 "${SRCS[@]}"
+# the FPGA prototype wrapper of `make fpga`
+lint "p2m_fpga_top (fpga/)" p2m_fpga_top "${SRCS[@]}" fpga/p2m_fpga_top.v
 
 # ---------------------------------------------------------------- Icarus
 echo "== Icarus Verilog -g2005 elaboration"

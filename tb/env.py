@@ -118,9 +118,12 @@ class P2mEnv(uvm_env):
         for _ in range(n):
             await with_timeout(RisingEdge(self.top.ana_sample), timeout_us, "us")
 
-    async def wait_cfg_synced(self, timeout_us: float = 100) -> None:
+    async def wait_cfg_synced(self, timeout_us: float | None = None) -> None:
         """Wait until the timer configuration has reached the slow domain (STATUS.CFG_BUSY
-        = 0, REGISTERS.md "Clocking and clock-domain crossings")."""
+        = 0, REGISTERS.md "Clocking and clock-domain crossings"); the default timeout is
+        100 us or 10 clk_slow periods, the longer (a slow always-on clock)."""
+        if timeout_us is None:
+            timeout_us = max(100.0, 10 * self.timing.slow_period_ps / 1e6)
         f = regs.reg("STATUS").field("CFG_BUSY")
 
         async def _wait() -> None:

@@ -50,7 +50,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              r"remaining\1<= (code > 8'd2) ? code - 8'd1 : code;", "test_threshold_ctrl",
              "ProgRandomCommands", what="one set pulse missing for codes > 2"),
     Mutation("reset_before_ack_low", "p2m_readout_ctrl.v",
-             r"(chan_drained\s*=\s*\(state == S_SEND\) && !pending_any && )tx_idle",
+             r"(chan_drained\s*=\s*\(state == S_SEND\) && sent_all && )tx_idle",
              r"\1ev_ready", "test_aer_readout", "AerRandomBulk", (("P2M_AER_SPIKES", "20000"),),
              "channel reset starts before the last handshake returned to zero"),
     Mutation("addr_with_req", "p2m_aer_tx.v",

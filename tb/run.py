@@ -207,11 +207,48 @@ def _sources(toplevel: str) -> list[Path]:
     return rtl + list(TB_HDL) if toplevel == CHIP_TOP else rtl
 
 
+#: Verilator: what the testbench reads or writes through VPI, made public by a control file
+#: instead of cocotb's ``--public-flat-rw`` (every signal public, which keeps Verilator from
+#: optimizing the design). The chip toplevel: every signal of p2m_tb and of its HDL agents
+#: and clock models, the analog taps and PROBE wires of p2m_top, the slow copies and toggles
+#: of p2m_timer_cdc (test_clocking); a block toplevel: its own signals.
+#: ``P2M_VERILATOR_PUBLIC=all`` restores cocotb's default (for debugging).
+PUBLIC_CHIP = (("p2m_tb", "*"), ("p2m_tb_aer_rx", "*"), ("p2m_tb_analog", "*"),
+               ("p2m_tb_clock_source", "*"), ("p2m_tb_slow_clock", "*"),
+               ("p2m_top", "tap_*"), ("p2m_top", "probe_*"),
+               ("p2m_timer_cdc", "req_tgl"), ("p2m_timer_cdc", "ack_tgl"),
+               ("p2m_timer_cdc", "s_*"))
+
+
+def verilator_public(toplevel: str) -> str | None:
+    """The Verilator control file (text) of the public signals of ``toplevel``; None when
+    every signal is public (``P2M_VERILATOR_PUBLIC=all``)."""
+    if os.environ.get("P2M_VERILATOR_PUBLIC", "").strip().lower() == "all":
+        return None
+    rules = PUBLIC_CHIP if toplevel == CHIP_TOP else ((toplevel, "*"),)
+    return "`verilator_config\n" + "".join(
+        f'public_flat_rw -module "{m}" -var "{v}"\n' for m, v in rules)
+
+
+def _verilator_runner(public_all: bool):
+    """cocotb's Verilator runner, without ``--public-flat-rw`` unless ``public_all``."""
+    from cocotb_tools.runner import Verilator
+
+    class _Verilator(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            if not public_all:
+                cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+            return cmds
+
+    return _Verilator()
+
+
 def _build_args(sim: str, coverage: bool) -> list[str]:
     if sim == "icarus":
         return ["-Wall", "-Wno-timescale"]
     args = ["--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-TIMESCALEMOD",
-            "-CFLAGS", "-std=c++20 -fcoroutines", "-CFLAGS", "-O1"]
+            "--public-params", "-CFLAGS", "-std=c++20 -fcoroutines", "-CFLAGS", "-O1"]
     if coverage:
         args += ["--coverage-line", "--coverage-toggle", "--coverage-fsm"]
     return args
@@ -226,12 +263,14 @@ def build(toplevel: str, sim: str = "icarus", parameters: dict[str, int] | None 
         _use_verilator()
     sources = _sources(toplevel)
     args = _build_args(sim, coverage)
+    public = verilator_public(toplevel) if sim == "verilator" else None
     digest = hashlib.sha256()
     for p in sources:
         digest.update(str(p).encode())
         digest.update(p.read_bytes())
     key = {"toplevel": toplevel, "params": dict(sorted((parameters or {}).items())),
-           "waves": waves, "coverage": coverage, "args": args, "sources": digest.hexdigest()}
+           "waves": waves, "coverage": coverage, "args": args, "sources": digest.hexdigest(),
+           "public": public}
     tag = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
     bdir = SIM_ROOT / sim / f"{toplevel}-{tag}"
     bdir.mkdir(parents=True, exist_ok=True)
@@ -243,7 +282,14 @@ def build(toplevel: str, sim: str = "icarus", parameters: dict[str, int] | None 
         stamp.unlink(missing_ok=True)
         if not quiet:
             print(f"[tb.run] building {toplevel} for {sim} in {bdir}", flush=True)
-        runner = get_runner(sim)
+        if sim == "verilator":
+            runner = _verilator_runner(public is None)
+            if public is not None:
+                vlt = bdir / "public.vlt"
+                vlt.write_text(public)
+                sources = [*sources, vlt]
+        else:
+            runner = get_runner(sim)
         try:
             runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=bdir, always=True,
                          waves=waves, timescale=TIMESCALE, build_args=args,

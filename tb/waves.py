@@ -8,14 +8,15 @@ handles, the times of the first two ``ana_sample`` rising edges and the end time
 :func:`write_gtkw` turns that (or, without it, GTKWave's ``fst2vcd`` on the dump, or a static
 description of the ports) into the grouped save file; :func:`open_waves` opens it.
 
-Kept our own writer rather than pyvcd's ``gtkw`` module (docs/verification.md "Waves"): the
-layout needs GTKWave's combined-vector lines (``#{...}`` for the AER address fields) and
-the analog-trace flag combinations, which pyvcd's GTKWSave does not write, and the writer
-is ~150 lines with its own tests.
+The save file is written with pyvcd's ``vcd.gtkw.GTKWSave`` (groups, radices, the analog
+step traces and their extra rows, the combined vectors of the AER address fields, the
+translate filter of ``phase``, zoom and named markers); what is ours is the layout (which
+signals, in which groups and formats) and where its variables and times come from.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -33,22 +34,11 @@ DUT_SCOPE = "u_dut"
 #: Variables that live inside p2m_top (sim-only taps and probe wires), not at the toplevel.
 INNER = ("tap_dw_pos", "tap_dw_neg", "tap_vpre", "tap_vth", "probe_x")
 
-# GTKWave trace flags (gtkwave analyzer.h, TraceEntFlagBits): 0x2 hex, 0x4 decimal, 0x8 binary,
-# 0x20 right justify, 0x200 blank, 0x400 signed, 0x2000 translate filter file, 0x8000 analog
-# step, 0x10000 analog interpolated, 0x20000 analog blank stretch (the extra rows that make an
-# analog trace taller), 0x40000 real, 0x80000 analog full scale (scaled over the whole dump,
-# not the visible window), 0x400000 closed group, 0x800000 group begin, 0x1000000 group end.
-_F_BIN, _F_HEX, _F_DEC = 0x28, 0x22, 0x24
-_F_FTRANSLATED = 0x2000
-_F_REAL = 0x40000
-# Analog taps: step, full scale, real, right-justified (@c8020). The taps are written at each
-# ana_sample and hold until the next one, so steps draw them as they are (interpolation drew
-# ramps from one sample to the next, nearly flat in a one-window view, and hid the jump at
-# the sample); full scale keeps one vertical scale (the whole dump's min..max) while
-# scrolling instead of rescaling to the visible window.
-_F_ANALOG = 0x8000 | 0x80000 | _F_REAL | 0x20
-_F_STRETCH = 0x20000
-_F_GRP_BEGIN, _F_GRP_END, _F_BLANK = 0x800000, 0x1000000, 0x200
+# Analog taps (GTKWFlag analog_step | analog_fullscale, with real and right-justify: @c8020).
+# The taps are written at each ana_sample and hold until the next one, so steps draw them as
+# they are (interpolation drew ramps from one sample to the next, nearly flat in a one-window
+# view, and hid the jump at the sample); full scale keeps one vertical scale (the whole dump's
+# min..max) while scrolling instead of rescaling to the visible window.
 #: Extra rows of height of each analog trace.
 ANALOG_ROWS = 3
 #: GTKWave window size of the layout (pixels) and the widths of its two left panes.
@@ -298,24 +288,23 @@ def _fst_scan(fst: Path, samples: int) -> tuple[dict[str, tuple[str, str]], list
     return out, rises, t
 
 
-def _zoom_line(span: int, marker: int = -1, named: tuple[int, ...] = ()) -> str:
-    """``*`` line: zoom (GTKWave: 2 ** -zoom time units per 200 pixels) that fits ``span`` in
-    the waves pane, the marker, then the 26 named markers A..Z (-1: unset)."""
-    zoom = -math.log2(max(span, 1) * _ZOOM_PX / _WAVE_W)
-    marks = list(named)[:26] + [-1] * (26 - len(named[:26]))
-    return f"*{zoom:.6f} {marker} " + " ".join(str(m) for m in marks)
+def _zoom(span: int) -> float:
+    """GTKWave's zoom (2 ** -zoom time units per 200 pixels) that fits ``span`` in the waves
+    pane."""
+    return -math.log2(max(span, 1) * _ZOOM_PX / _WAVE_W)
 
 
-def _vector_fields(full: str, width: int, fields: tuple[tuple[str, int], ...]) -> list[str]:
-    """GTKWave combined vectors of bit fields of ``full`` (``(i)`` = i-th bit from the MSB)."""
+def _vector_fields(full: str, width: int, fields: tuple[tuple[str, int], ...]
+                   ) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Bit fields of ``full`` as GTKWave combined vectors: (name, [(i, full), ...]) with ``i``
+    the i-th bit from the MSB (GTKWave's ``(i)name``)."""
     base = full.split("[")[0]
-    lines, msb_pos = [], 0
+    out, msb_pos = [], 0
     for name, w in fields:
         hi = width - 1 - msb_pos
-        bits = " ".join(f"({msb_pos + i}){full}" for i in range(w))
-        lines += [f"#{{{base}.{name}[{hi}:{hi - w + 1}]}} {bits}"]
+        out.append((f"{base}.{name}[{hi}:{hi - w + 1}]", [(msb_pos + i, full) for i in range(w)]))
         msb_pos += w
-    return lines
+    return out
 
 
 def _width(full: str) -> int:
@@ -326,7 +315,8 @@ def _width(full: str) -> int:
 def gtkw_text(fst: Path, variables: dict[str, tuple[str, str]],
               samples: list[int] | None = None, end: int | None = None,
               phase_filter: Path | None = None) -> str:
-    """The GTKWave save-file text for ``fst`` (signals missing from the dump are skipped).
+    """The GTKWave save-file text for ``fst`` (signals missing from the dump are skipped),
+    written with pyvcd's ``vcd.gtkw.GTKWSave``.
 
     ``samples``: the first ``ana_sample`` rising edges (dump time unit); the view then opens
     on the first window's sample and readout (from a little before the first edge to a little
@@ -334,45 +324,55 @@ def gtkw_text(fst: Path, variables: dict[str, tuple[str, str]],
     it opens zoomed to fit ``end`` (the last time of the dump). ``phase_filter``: a translate
     filter file for ``phase`` (see write_gtkw).
     """
-    lines = ["[*] P2M p2m_top layout, written by tb/waves.py (python -m tb.run TEST --waves)",
-             f'[dumpfile] "{fst.resolve()}"']
+    from vcd.gtkw import GTKWColor, GTKWFlag, GTKWSave
+
+    buf = io.StringIO()
+    g = GTKWSave(buf)
+    g.comment("P2M p2m_top layout, written by tb/waves.py (python -m tb.run TEST --waves)")
+    g.dumpfile(str(fst.resolve()))
     if samples:
         period = samples[1] - samples[0] if len(samples) > 1 else samples[0]
-        start = max(0, samples[0] - period // 20)
-        span = period + period // 5
-        lines += [f"[timestart] {start}", f"[size] {_WIN_W} {_WIN_H}", "[pos] -1 -1",
-                  _zoom_line(span, samples[0], tuple(samples[:2]))]
+        start, span = max(0, samples[0] - period // 20), period + period // 5
+        g.timestart(start)
+        marker, named = samples[0], dict(zip("ab", samples[:2], strict=False))
     else:
-        lines += ["[timestart] 0", f"[size] {_WIN_W} {_WIN_H}", "[pos] -1 -1",
-                  _zoom_line(end or 1)]
-    lines += [f"[sst_width] {_SST_W}", f"[signals_width] {_SIG_W}", "[sst_expanded] 1",
-              "[sst_vpaned_height] 300"]
+        g.timestart(0)
+        span, marker, named = end or 1, -1, {}
+    g.size(_WIN_W, _WIN_H)
+    g.pos(-1, -1)
+    g.zoom_markers(_zoom(span), marker, **named)
+    buf.write(f"[sst_width] {_SST_W}\n")     # no GTKWSave method for these two
+    g.signals_width(_SIG_W)
+    g.sst_expanded(True)
+    buf.write("[sst_vpaned_height] 300\n")
+    analog = GTKWFlag.analog_step | GTKWFlag.analog_fullscale
     for group, sigs in GROUPS:
         present = [(n, variables[n][0], fmt, variables[n][1]) for n, fmt in sigs
                    if n in variables]
         if not present:
             continue
-        lines += [f"@{_F_GRP_BEGIN | _F_BLANK:x}", f"-{group}"]
+        g.begin_group(group)
         for name, full, fmt, vtype in present:
             if fmt == "analog" or vtype == "real":
-                color = TAP_COLORS.get(name)
-                lines += ([f"[color] {color}"] if color is not None else []) + [
-                    f"@{_F_ANALOG:x}", full, f"@{_F_STRETCH:x}"] + ["-"] * ANALOG_ROWS
+                color = GTKWColor(TAP_COLORS[name]) if name in TAP_COLORS else None
+                g.trace(full, datafmt="real", color=color, extraflags=analog)
+                for _ in range(ANALOG_ROWS):
+                    g.blank(analog_extend=True)
             elif fmt == "phase" and phase_filter is not None:
-                lines += [f"^1 {phase_filter.resolve()}", f"@{_F_DEC | _F_FTRANSLATED:x}", full]
+                g.trace(full, datafmt="dec", translate_filter_file=str(phase_filter.resolve()))
             elif fmt == "addr":
-                lines += [f"@{_F_HEX:x}", full]
+                g.trace(full, datafmt="hex")
                 aw = _width(full)
                 chw = _width(variables["ana_ch_sel"][0]) if "ana_ch_sel" in variables else 5
                 xw = _width(variables["probe_x"][0]) if "probe_x" in variables else (aw - chw) // 2
                 if 0 < chw < aw and 0 < xw < aw - chw:
-                    lines += [f"@{_F_DEC:x}"] + _vector_fields(
-                        full, aw, (("ch", chw), ("y", aw - chw - xw), ("x", xw)))
+                    for fname, bits in _vector_fields(
+                            full, aw, (("ch", chw), ("y", aw - chw - xw), ("x", xw))):
+                        g.trace_combined(fname, bits, datafmt="dec")
             else:
-                flag = {"bin": _F_BIN, "hex": _F_HEX, "dec": _F_DEC, "phase": _F_DEC}[fmt]
-                lines += [f"@{flag:x}", full]
-        lines += [f"@{_F_GRP_END | _F_BLANK:x}", f"-{group}"]
-    return "\n".join(lines) + "\n"
+                g.trace(full, datafmt={"bin": "bin", "hex": "hex"}.get(fmt, "dec"))
+        g.end_group(group)
+    return buf.getvalue()
 
 
 def layout_source(fst: Path) -> tuple[str, dict[str, tuple[str, str]], list[int], int | None]:

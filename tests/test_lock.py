@@ -40,7 +40,7 @@ def _lock() -> dict[str, Version]:
 def _project_requirements() -> list[Requirement]:
     meta = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     reqs = [Requirement(r) for r in meta["dependencies"]]
-    for extra in ("test", "lint"):  # what `make setup` installs
+    for extra in ("test", "lint", "fpga"):  # what `make setup` installs
         reqs += [Requirement(r) for r in meta["optional-dependencies"][extra]]
     return reqs
 

@@ -162,11 +162,12 @@ def test_gtkw_layout(tmp_path) -> None:
     order = [text.index(f"@800200\n-{g}\n") for g, _ in GROUPS]
     assert order == sorted(order)
     for tap in ("tap_dw_pos", "tap_dw_neg", "tap_vpre", "tap_vth"):  # analog step + real
-        m = re.search(rf"@([0-9a-f]+)\np2m_tb\.{tap}\n@20000\n-\n-\n-\n", text)
+        m = re.search(rf"@([0-9a-f]+)\n(\[color\] \d+\n)?p2m_tb\.{tap}\n@20200\n-\n-\n-\n",
+                      text)
         assert m and int(m.group(1), 16) & 0x48000 == 0x48000, tap
         assert not int(m.group(1), 16) & 0x10400  # neither interpolated nor signed
     assert "@24\np2m_tb.ana_ch_sel[4:0]\n" in text and "@22\np2m_tb.aer_addr[12:0]\n" in text
-    assert f"^1 {filt.resolve()}\n@2024\np2m_tb.phase[2:0]\n" in text
+    assert f"@2024\n^1 {filt.resolve()}\np2m_tb.phase[2:0]\n" in text
     assert "#{p2m_tb.aer_addr.ch[12:8]} (0)p2m_tb.aer_addr[12:0] " in text
     assert "#{p2m_tb.aer_addr.x[3:0]} (9)p2m_tb.aer_addr[12:0] " in text
     zoom = re.search(r"^\*(-?[0-9.]+) (\d+) (\d+) (\d+)( -1){24}$", text, re.M)

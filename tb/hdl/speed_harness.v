@@ -1,45 +1,54 @@
-// Pure-Icarus speed harness of p2m_top (no cocotb): idle or readout-heavy load.
-//   iverilog -g2012 -DEN=1 -DN=300000 -o speed.vvp $(grep -v '^#' rtl/files.f) tb/hdl/speed_harness.v
-//   time vvp -n speed.vvp
-// EN=1: every flag set, windows of 2000 one-cycle ticks, an immediate AER receiver
-// (aer_ack follows aer_req one clock later); EN=0: the chip idles. N: simulated cycles.
-// -DLATE (with EN=1): a receiver that answers 100 cycles late (aer_ack rises 1003 ns after
-// aer_req rises, falls 7 ns after it falls): the AER stall load of tb/RTL_BUGS.md #2.
-`timescale 1ns/1ps
-module speed_harness;
-  reg clk = 0, rst_n = 0;
-  reg psel = 0, penable = 0, pwrite = 0;
-  reg [11:0] paddr = 0;
-  reg [31:0] pwdata = 0;
-  wire [31:0] prdata;
-  wire pready, pslverr, aer_req, ana_sample;
-  reg aer_ack = 0;
-  wire [12:0] aer_addr;
-  wire [4:0] ana_ch_sel;
-  reg [255:0] ana_flags = {256{1'b1}};
-  p2m_top dut(.clk(clk), .rst_n(rst_n), .psel(psel), .penable(penable), .pwrite(pwrite),
-              .paddr(paddr), .pwdata(pwdata), .prdata(prdata), .pready(pready),
-              .pslverr(pslverr), .aer_req(aer_req), .aer_ack(aer_ack), .aer_addr(aer_addr),
-              .ana_sample(ana_sample), .ana_ch_sel(ana_ch_sel), .ana_flags(ana_flags));
-  always #5 clk = ~clk;
-`ifdef LATE
-  always @(posedge aer_req) #1003 aer_ack = 1;
-  always @(negedge aer_req) #7 aer_ack = 0;
-`else
-  always @(posedge clk) aer_ack <= aer_req;
+// Pure-Verilog speed harness (no cocotb): the cocotb toplevel p2m_tb (tb/hdl/p2m_tb.v:
+// p2m_top, the clock models, the HDL agents) driven from Verilog instead of Python, so
+// that its cost is the simulator's own, the reference for what cocotb adds
+// (bench/bench_rtl.py runs it under Icarus and Verilator).
+//   iverilog -g2012 -DEN=1 -o speed.vvp $(grep -v '^#' rtl/files.f) tb/hdl/p2m_tb_agents.v \
+//       tb/hdl/p2m_tb.v tb/hdl/speed_harness.v && vvp -n speed.vvp
+//   and under Verilator: --binary --timing --top-module speed_harness -DEN=1 (same files)
+// EN=1: every flag of every channel set, windows of WLEN ticks (TICK_DIV = 1), the HDL AER
+// receiver answering at once (the readout-heavy load). EN=0: the chip idles with EN written
+// 1 (windows of WLEN ticks, no spike): the slow domain's cost. RUN_US: simulated
+// microseconds after the configuration. Prints the edge counts.
+`timescale 1ps / 1ps
+`ifndef EN
+`define EN 1
 `endif
-  task wr(input [11:0] a, input [31:0] d);
-    begin
-      @(posedge clk); psel <= 1; pwrite <= 1; paddr <= a; pwdata <= d;
-      @(posedge clk); penable <= 1;
-      @(posedge clk); psel <= 0; penable <= 0;
+`ifndef RUN_US
+`define RUN_US 2000
+`endif
+`ifndef WLEN
+`define WLEN 200
+`endif
+module speed_harness;
+    p2m_tb u_tb ();
+
+    task wr(input [11:0] a, input [31:0] d);
+        begin
+            @(posedge u_tb.clk); #1000 u_tb.psel = 1'b1; u_tb.pwrite = 1'b1;
+            u_tb.paddr = a; u_tb.pwdata = d;
+            @(posedge u_tb.clk); #1000 u_tb.penable = 1'b1;
+            @(posedge u_tb.clk); #1000 u_tb.psel = 1'b0; u_tb.penable = 1'b0;
+        end
+    endtask
+
+    integer e0, s0, samples = 0;
+    always @(posedge u_tb.ana_sample) samples = samples + 1;
+    initial begin
+        u_tb.host_clk_req = 1'b1;
+        u_tb.hdl_aer = 1'b1;                       // the HDL receiver, no delays
+        u_tb.ana_flags = `EN ? ~0 : 0;               // all flags set, or none
+        #1000 u_tb.rst_n = 1'b0;                   // an edge: the asynchronous reset
+        #2_000_000 u_tb.rst_n = 1'b1;              // after two clk_slow edges
+        repeat (30) @(posedge u_tb.clk);           // the power-up global reset
+        wr(12'h00C, 1);
+        wr(12'h010, `WLEN);
+        wr(12'h004, 1);
+        #1000 u_tb.host_clk_req = 1'b0;
+        e0 = u_tb.u_clk_src.edges;
+        s0 = u_tb.u_slow.edges;
+        #(`RUN_US * 64'd1_000_000);
+        $display("speed_harness: EN=%0d run_us=%0d clk_edges=%0d clk_slow_edges=%0d samples=%0d",
+                 `EN, `RUN_US, u_tb.u_clk_src.edges - e0, u_tb.u_slow.edges - s0, samples);
+        $finish;
     end
-  endtask
-  initial begin
-    #23 rst_n = 1;
-    #500;
-    if (`EN) begin wr(12'h00C, 1); wr(12'h010, 2000); wr(12'h004, 1); end
-    #(`N * 10);
-    $finish;
-  end
 endmodule

@@ -14,7 +14,8 @@ For one sample streamed through the bridge (:class:`tb.analog_bridge.SampleRecor
   (0 expected with an immediate receiver; with random backpressure the resets move, and the
   events that land between a neuron's latch and its later reset are lost on the chip, not in
   the model: counted, never hidden); ``spike_mismatches_measured``: the same against the
-  measured instants (0 expected always: the bridge and the model apply the same physics);
+  measured instants (0 expected whenever every window was sampled on its own: the bridge
+  and the model apply the same physics; windows merged by an overrun differ);
 * timing: how many channel resets rose at another time than documented and by how much,
   how many input events lie between the documented and the measured instants, the latch
   delay after each window end;

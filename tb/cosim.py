@@ -14,7 +14,8 @@ Returned dict (JSON-serializable), per sample:
 * ``spikes_identical`` / ``spike_mismatches``: against the golden chip mode in matched
   timing (differing neuron-windows; ``mismatch_per_window``, ``rtl_only``, ``golden_only``);
   ``spike_mismatches_measured``: against the golden model told the measured reset instants
-  (0 unless the bridge is wrong); ``reset_instant_deviations``, ``reset_shift_max_ns``,
+  (0 unless the bridge is wrong or an overrun merged windows); ``reset_instant_deviations``,
+  ``reset_shift_max_ns``,
   ``events_in_reset_shift``, ``latch_delay_max_ns``;
 * ``class_rtl`` / ``class_golden`` (with a ``checkpoint``): the backend's class from the AER
   stream and from the golden chip mode's spikes;
@@ -171,7 +172,7 @@ def run_samples(chip_config_path: str | Path, samples: list[tuple[str, np.ndarra
         run_test("cosim_tb", seed=seed, waves=waves, build_dir=folder, quiet=True,
                  log_file=folder / "sim.log", sim=sim,
                  extra_env={"P2M_COSIM_JOB": str(job), "COCOTB_LOG_LEVEL": "WARNING"})
-    except SimFailure as exc:
+    except (SimFailure, RuntimeError) as exc:  # the runner raises RuntimeError on a bad exit
         if dog.is_file():
             d = json.loads(dog.read_text())
             raise CosimError(f"co-simulation hung: no result after {d['timeout_s']} s wall, "

@@ -195,6 +195,8 @@ class CosimTest(P2mBaseTest):
 
         bridge = self.bridge
         W = int(config.window_us)
+        if bridge.tap_interval_us:
+            await self.probe_active_neuron(config, events, T)
         wk0 = sum(bridge.wakeups.values())
         ov0 = await self.regs.read("CNT_OVERRUN")
         rec = await stream_sample(self.env, bridge, events, T, W, rst_width, progress)
@@ -209,6 +211,22 @@ class CosimTest(P2mBaseTest):
                  aer_fifo_overflow=bridge.fifo_overflow)
         self.logger.info(summary_line(r))
         return r
+
+
+    async def probe_active_neuron(self, config: ChipConfig, events: np.ndarray, T: int) -> None:
+        """PROBE := a neuron that does not spike in the first window (not at rest) and
+        spikes in about a third of the others (golden chip mode), so the taps show its
+        membrane climbing, crossing V_th and resetting."""
+        from golden.chip import ChipFirstLayer
+
+        spikes = ChipFirstLayer(config, T).run(events)  # (T, C, OH, OW)
+        counts = spikes.sum(axis=0)
+        cost = np.abs(counts.astype(float) - max(1.0, T / 3)) + 10.0 * spikes[0] \
+            + 10.0 * (counts == 0)
+        ch, y, x = np.unravel_index(int(np.argmin(cost)), counts.shape)
+        await self.regs.write("PROBE", self.geo.addr_pack(int(ch), int(y), int(x)))
+        self.logger.info(f"PROBE = neuron (ch {ch}, y {y}, x {x}): it spikes in "
+                         f"{int(counts[ch, y, x])} of {T} windows (golden chip mode)")
 
 
 def summary_line(r: dict) -> str:

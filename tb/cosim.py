@@ -149,9 +149,9 @@ def run_samples(chip_config_path: str | Path, samples: list[tuple[str, np.ndarra
             raise ValueError(f"sample {sid}: {exc}") from None
     if T is None:
         if checkpoint:
-            from golden.checkpoint import load_net
-
-            T = int(load_net(checkpoint)[1]["train"]["T"])
+            ck = Path(checkpoint)
+            meta = ck if ck.suffix == ".json" else ck / "model.json"
+            T = int(json.loads(meta.read_text())["train"]["T"])
         else:
             t_max = max((int(np.asarray(ev["t"]).max()) for _, ev in samples if len(ev)),
                         default=0)

@@ -65,6 +65,8 @@ from analog_models.weight_cells import CellVariation, WeightCellModel
 #: ``a`` is in units of 2**(TRACK_BITS - JITTER_BITS) ticks per nominal pulse.
 _A_SHIFT = TRACK_BITS - JITTER_BITS
 TARGET_WEIGHT, TARGET_TH_TOP, TARGET_TH_BOTTOM = 0, 1, 2
+#: Set pulses computed at once by program_from_config (bounds its memory on large chips).
+_PROG_CHUNK = 1 << 21
 
 
 class AccumulatorArray:
@@ -184,13 +186,19 @@ class AccumulatorArray:
             return
         # all set pulses at once: pulse k of device i has jitter draw (target, i, k); after
         # the reset the position is 0 and steps are >= 0, so clamping the sum once equals
-        # clamping after every pulse (bit for bit)
-        first = np.cumsum(n) - n
-        pulse_no = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(first, n)
-        step = self._set_pulse_ticks(target, np.repeat(idx, n), pulse_no, bits)
-        total = np.add.reduceat(step, first)
+        # clamping after every pulse (bit for bit). In chunks of devices, so that the pulse
+        # arrays stay small on large chips (DVS128: ~17 M set pulses)
         t = dev.ticks.copy().reshape(-1)
-        t[idx] = np.minimum(t[idx] + total, TRACK_TICKS)
+        cum = np.cumsum(n)
+        lo = 0
+        while lo < idx.size:
+            hi = max(lo + 1, int(np.searchsorted(cum, cum[lo] - n[lo] + _PROG_CHUNK, "right")))
+            ci, cn = idx[lo:hi], n[lo:hi]
+            first = np.cumsum(cn) - cn
+            pulse_no = np.arange(int(cn.sum()), dtype=np.int64) - np.repeat(first, cn)
+            step = self._set_pulse_ticks(target, np.repeat(ci, cn), pulse_no, bits)
+            t[ci] = np.minimum(t[ci] + np.add.reduceat(step, first), TRACK_TICKS)
+            lo = hi
         dev.ticks = t.reshape(sel.shape)
         pulses[sel] = np.broadcast_to(codes, sel.shape)[sel]
 

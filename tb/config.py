@@ -25,7 +25,8 @@ import numpy as np
 ENV_SEED, ENV_TEST, ENV_DIR, ENV_WAVES, ENV_SIM = (
     "P2M_SEED", "P2M_TEST", "P2M_BUILD_DIR", "P2M_WAVES", "P2M_SIM")
 #: Test knobs: a replay command repeats the ones that are set.
-KNOBS = ("P2M_FILES_F", "P2M_AER_SPIKES", "P2M_CHIP_CONFIG", "P2M_BENCH_OUT", "P2M_BENCH_LOAD")
+KNOBS = ("P2M_FILES_F", "P2M_AER_SPIKES", "P2M_CHIP_CONFIG", "P2M_BENCH_OUT", "P2M_BENCH_LOAD",
+         "P2M_COSIM_JOB")
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:

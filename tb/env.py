@@ -243,6 +243,9 @@ class P2mBaseTest(uvm_test):
         name = type(self).__name__
         replay = self.run_cfg.replay(testcase=name)
         self.logger.info(f"{name}: seed {self.seed} (replay: {replay})")
+        if hasattr(dut, "hdl_aer"):  # Python agents first; an HDL test of this simulation
+            dut.hdl_aer.value = 0     # before may have left the HDL agents in charge
+            dut.hdl_flags.value = 0
         try:
             await self.env.reset()
             await self.body()

@@ -18,6 +18,7 @@ is high, req falling before ack) are counted in the HDL and read at the end.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,6 +38,17 @@ def expected_addresses(flags: np.ndarray, geo: Geometry) -> np.ndarray:
     ch, bit = np.nonzero(flags)
     y, x = bit // geo.out_w, bit % geo.out_w
     return (ch << (geo.y_bits + geo.x_bits)) | (y << geo.x_bits) | x
+
+
+class HdlReset(NamedTuple):
+    """One ``ana_rst`` pulse from the HDL log: global, channel, width (clk cycles, rounded),
+    rising and falling times (ps)."""
+
+    all: bool
+    ch: int
+    width: int
+    t_rise: int
+    t_fall: int
 
 
 @dataclass
@@ -66,6 +78,13 @@ class HdlReadout:
         self.top.hdl_aer.value = 1
         self.top.hdl_flags.value = 1
 
+    def clear(self) -> None:
+        """Forget what the HDL agents logged before (an earlier test of the same simulation):
+        the event FIFO, the reset log and the mask error count."""
+        self.rx.ev_count.value = 0
+        self.ana.rst_count.value = 0
+        self.ana.mask_errors.value = 0
+
     def write_flags(self, flags: np.ndarray) -> None:
         """This window's latched flags (N_CH, N_NEUR) into the flag memory (once)."""
         for c in range(self.geo.n_ch):
@@ -80,14 +99,17 @@ class HdlReadout:
         self.rx.ev_count.value = 0
         return out
 
-    def read_resets(self) -> list[tuple[bool, int, int]]:
-        """(global, channel, width in cycles) of each ana_rst pulse since the last read."""
-        n = sig_int(self.ana.rst_count, 0)
+    def read_resets(self) -> list[HdlReset]:
+        """Every ana_rst pulse since the last read, in order (:class:`HdlReset`: global,
+        channel, width in cycles, rise and fall in ps); clears the log."""
+        a = self.ana
+        n = sig_int(a.rst_count, 0)
         out = []
         for i in range(n):
-            w = int(self.ana.rst_mem[i].value)
-            out.append((bool(w >> 31), (w >> 16) & 0xFF, w & 0xFFFF))
-        self.ana.rst_count.value = 0
+            w = int(a.rst_mem[i].value)
+            out.append(HdlReset(bool(w >> 31), (w >> 16) & 0xFF, w & 0xFFFF,
+                                int(a.rst_rise_mem[i].value), int(a.rst_fall_mem[i].value)))
+        a.rst_count.value = 0
         return out
 
     def check_window(self) -> WindowCheck:

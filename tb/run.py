@@ -56,6 +56,7 @@ TESTS: dict[str, str] = {
     "test_p2m_top": CHIP_TOP,
     "test_clocking": CHIP_TOP,
     "test_long_run": CHIP_TOP,
+    "test_reprogram": CHIP_TOP,
     "test_block_aer_tx": "p2m_aer_tx",
     "test_block_readout_ctrl": "p2m_readout_ctrl",
 }
@@ -63,7 +64,7 @@ TESTS: dict[str, str] = {
 REGRESSION = ("test_csr", "test_aer_readout", "test_reset_sequencer", "test_threshold_ctrl",
               "test_p2m_top", "test_clocking")
 #: Extra modules runnable through run_test (benchmarks), not part of the regression.
-EXTRA_MODULES: dict[str, str] = {"bench_rtl_tb": CHIP_TOP}
+EXTRA_MODULES: dict[str, str] = {"bench_rtl_tb": CHIP_TOP, "cosim_tb": CHIP_TOP}
 TIMESCALE = ("1ns", "1ps")
 
 

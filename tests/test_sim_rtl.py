@@ -19,7 +19,7 @@ from tb.run import SimFailure, run_test
 
 #: The chip-level cocotb modules of the regression (default geometry).
 CHIP_MODULES = ("test_csr", "test_aer_readout", "test_reset_sequencer", "test_threshold_ctrl",
-                "test_p2m_top", "test_clocking")
+                "test_p2m_top", "test_clocking", "test_reprogram")
 
 pytestmark = [pytest.mark.sim]
 

@@ -158,8 +158,11 @@ endmodule
 // increments `gen`); `flags` answers ana_ch_sel, first with the complement of the right
 // flags for SETTLE_PS (a settling comparator mux: an RTL that samples too early reads wrong
 // flags), then with the right ones. Reset pulses: rst_mem[i] = {all, ch, width in clk
-// periods} of each ana_rst pulse in order, `rst_count` of them (cleared by the test once per
-// window); a channel pulse whose ana_rst_mask differs from mem[ch] counts in mask_errors.
+// periods} of each ana_rst pulse in order, rst_rise_mem[i] / rst_fall_mem[i] its rising and
+// falling times (ps: the analog bridge applies each pulse at its instant with the width the
+// RTL produced), `rst_count` of them (cleared by the test once per window); `t_rst` holds the
+// rise of the pulse in progress; a channel pulse whose ana_rst_mask differs from mem[ch]
+// counts in mask_errors.
 module p2m_tb_analog #(
     parameter N_CH      = 32,
     parameter CH_BITS   = 5,
@@ -179,6 +182,8 @@ module p2m_tb_analog #(
     reg [N_NEUR-1:0] mem [0:N_CH-1];
     reg [31:0]       gen = 0;
     reg [31:0]       rst_mem [0:DEPTH-1];
+    reg [63:0]       rst_rise_mem [0:DEPTH-1];
+    reg [63:0]       rst_fall_mem [0:DEPTH-1];
     integer          rst_count = 0;
     integer          mask_errors = 0;
     reg [63:0]       t_rst = 0, width = 0;
@@ -208,6 +213,8 @@ module p2m_tb_analog #(
         if (rst_n === 1'b1 && rst_count < DEPTH) begin
             width = ($time - t_rst + PERIOD_PS / 2) / PERIOD_PS;
             rst_mem[rst_count] = {r_all, 7'd0, 8'd0 | r_ch, width[15:0]};
+            rst_rise_mem[rst_count] = t_rst;
+            rst_fall_mem[rst_count] = $time;
             rst_count = rst_count + 1;
         end
     end

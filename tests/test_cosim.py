@@ -1,0 +1,100 @@
+"""The library entry of the closed-loop co-simulation (tb.cosim.run_sample): its result,
+its faults (a configuration that does not fit the RTL, events outside the sensor, a hung
+simulation, a sample whose readout cannot keep up). The simulations need Icarus and a
+trained checkpoint (tb.cosim.find_checkpoint); without them those tests are skipped."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from analog_models.chip_config import ChipConfig, Geometry
+from tb.cosim import CosimError, default_chip, find_checkpoint, run_sample
+
+pytestmark = [pytest.mark.sim]
+
+needs_sim = pytest.mark.skipif(shutil.which("iverilog") is None or find_checkpoint() is None,
+                               reason="needs Icarus Verilog and a trained checkpoint "
+                                      "(tb.cosim.find_checkpoint)")
+
+
+@pytest.fixture(scope="module")
+def chip(tmp_path_factory):
+    got = default_chip(tmp_path_factory.mktemp("chip"))
+    if got is None:
+        pytest.skip("no trained checkpoint (tb.cosim.find_checkpoint)")
+    return got
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from events.default_dataset import DefaultDigits
+
+    return DefaultDigits(split="test", progress=False)[6][0]
+
+
+def test_config_that_does_not_fit_the_rtl(tmp_path, sample) -> None:
+    cfg = ChipConfig(geometry=Geometry(sensor_height=20, sensor_width=20))
+    path = tmp_path / "small.json"
+    cfg.save(path)
+    with pytest.raises(ValueError, match="out_height"):
+        run_sample(path, sample, build_dir=tmp_path / "b")
+
+
+def test_events_outside_the_sensor(tmp_path, chip, sample) -> None:
+    ev = sample.copy()
+    ev["x"][7] = 40
+    with pytest.raises(ValueError, match=r"sample s: events: x\[7\] = 40"):
+        run_sample(chip[0], ev, sample_id="s", build_dir=tmp_path / "b")
+
+
+@needs_sim
+def test_one_sample_end_to_end(tmp_path, chip, sample) -> None:
+    """Two windows of a real sample: identical to the golden chip mode, the classes from the
+    AER stream and from the golden spikes, a JSON-serializable result with the documented
+    keys."""
+    path, ck, _ = chip
+    r = run_sample(path, sample, sample_id="t6", seed=3, T=2, checkpoint=ck,
+                   build_dir=tmp_path / "run", timeout_s=900)
+    json.dumps(r)
+    assert r["spikes_identical"] and r["spike_mismatches"] == 0, r["mismatch_per_window"]
+    assert r["class_rtl"] == r["class_golden"]
+    assert len(r["aer_spikes"]) == sum(r["spikes_per_window"])
+    assert all(0 <= w < 2 for w, *_ in r["aer_spikes"])
+    assert r["lost_events"] == 0 and r["overrun_windows"] == 0 and r["aer_fifo_overflow"] == 0
+    assert r["wakeups_per_window"] == 1.0 and r["wakeups_per_event"] < 0.01
+    for k in ("wall_s", "stream_wall_s", "sim_time_s", "realtime_factor", "programming"):
+        assert k in r, k
+
+
+@needs_sim
+def test_hung_simulation_says_where_it_stopped(tmp_path, chip, sample) -> None:
+    with pytest.raises(CosimError, match=r"hung: no result after 2\.0 s wall, stopped at "
+                                         r"\{'stage': '(program|sample|stream)"):
+        run_sample(chip[0], sample, sample_id="h", T=2, build_dir=tmp_path / "hung",
+                   timeout_s=2.0)
+
+
+@needs_sim
+def test_readout_slower_than_the_windows_reports_lost_events(tmp_path, chip, sample) -> None:
+    """Windows of 200 us are shorter than a readout of ~4,000 spikes (6 cycles each at
+    100 MHz): late samples (CNT_OVERRUN), windows merged, the input events of those windows
+    counted as lost, and the spikes that differ from the golden model reported (a sample's
+    first 600 events squeezed into 1.2 ms: an event rate beyond the chip's)."""
+    cfg = ChipConfig.load(chip[0])
+    short = copy.deepcopy(cfg)
+    short.window_us = 200
+    path = tmp_path / "short.json"
+    short.save(path)
+    ev = sample[:600].copy()  # the sample's first 600 events, squeezed into 1.2 ms
+    ev["t"] = np.arange(ev.size) * 1200 // ev.size
+    r = run_sample(path, ev, sample_id="fast", T=6, build_dir=tmp_path / "fast",
+                   timeout_s=900)
+    assert r["overrun_windows"] > 0 and r["windows_missed"] > 0, r
+    assert r["lost_events"] > 0
+    assert r["lost_events"] <= np.count_nonzero(ev["t"] < 6 * 200)
+    assert r["spike_mismatches"] > 0 and r["samples_off_documented_time"] > 0

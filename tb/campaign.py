@@ -8,6 +8,8 @@ A campaign is a folder:
 * ``results/<task>.json``: one finished task (sample ``i`` on chip ``k``: ``s<i>_c<k>``),
   written atomically by the worker; a task whose file exists is not run again, so an
   interrupted campaign resumes where it stopped;
+* ``sim_build/<task>/``: each simulation's folder (log; FST and GTKWave layout with
+  ``waves``, for the first task);
 * ``junit.xml``: one test case per task (passed: the RTL's spikes equal the golden chip
   mode's in matched timing and the RTL's class equals the golden model's);
 * ``summary.json`` / ``summary.md``: ``samples``, ``chip_accuracy``, ``golden_accuracy``,
@@ -53,6 +55,7 @@ class Task:
     seed: int
     build_dir: str
     timeout_s: float
+    waves: bool = False
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -71,7 +74,7 @@ def run_task(task: Task) -> dict[str, Any]:
     events, label = ds[task.index]
     r = run_sample(task.chip_path, events, sample_id=task.task_id, seed=task.seed,
                    backpressure=task.backpressure, build_dir=task.build_dir,
-                   timeout_s=task.timeout_s, checkpoint=task.checkpoint)
+                   timeout_s=task.timeout_s, checkpoint=task.checkpoint, waves=task.waves)
     r["label"] = int(label)
     return r
 
@@ -114,8 +117,10 @@ def summarize(tasks: list[Task], results: dict[str, dict], failures: dict[str, s
     def frac(pred) -> float | None:
         return sum(1 for r in ok if pred(r)) / n if n else None
 
+    # the real-time factor of the streaming (wall over sensor time), without the build and
+    # the programming of each simulation (stream_wall_s of tb.cosim; wall_s if absent)
     sim_s = sum(r.get("sim_time_s", 0.0) for r in ok)
-    wall = sum(r.get("wall_s", 0.0) for r in ok)
+    wall = sum(r.get("stream_wall_s", r.get("wall_s", 0.0)) for r in ok)
     return {
         "samples": len(tasks), "finished": n, "failed": len(failures),
         "chip_accuracy": frac(lambda r: r.get("class_rtl") == r.get("label")),
@@ -125,6 +130,7 @@ def summarize(tasks: list[Task], results: dict[str, dict], failures: dict[str, s
         "samples_with_spike_mismatches": sum(1 for r in ok if r.get("spike_mismatches")),
         "lost_events": sum(int(r.get("lost_events", 0)) for r in ok),
         "realtime_factor": (wall / sim_s) if sim_s > 0 else None,
+        "task_wall_s": sum(r.get("wall_s", 0.0) for r in ok),
         "campaign_wall_s": wall_s,
         "failures": failures,
     }
@@ -184,9 +190,11 @@ def _markdown(s: dict) -> str:
 
 def plan(checkpoint: str | Path, out: Path, samples: int, chips: int = 1,
          data: str | None = None, split: str = "test", backpressure: str = "none",
-         seed: int = 0, timeout_s: float = 600.0, first: int = 0) -> list[Task]:
+         seed: int = 0, timeout_s: float = 600.0, first: int = 0,
+         waves: bool = False) -> list[Task]:
     """The tasks of a campaign: samples ``first .. first + samples - 1`` of the split, each
-    on chip instances 0..chips-1 (their configurations exported to ``out/chips``)."""
+    on chip instances 0..chips-1 (their configurations exported to ``out/chips``);
+    ``waves``: the first task also writes an FST and its GTKWave layout."""
     from golden.checkpoint import load_net
     from golden.evaluate import default_data
     from golden.export import export_chip_config
@@ -209,7 +217,8 @@ def plan(checkpoint: str | Path, out: Path, samples: int, chips: int = 1,
             tid = f"s{i}_c{k}"
             tasks.append(Task(tid, i, k, str(chip.resolve()), str(Path(checkpoint).resolve()),
                               kind, folder, split, backpressure, seed + i,
-                              str((out / "sim_build" / tid).resolve()), timeout_s))
+                              str((out / "sim_build" / tid).resolve()), timeout_s,
+                              waves and not tasks))
     return tasks
 
 

@@ -37,6 +37,8 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
     p.add_argument("--scheduler", default=None, help="a Dask scheduler address instead")
     p.add_argument("--timeout", type=float, default=900.0, help="watchdog per sample, s")
+    p.add_argument("--waves", action="store_true",
+                   help="the first sample also writes an FST + GTKWave layout")
     p.add_argument("--out", default="out/cosim", help="campaign folder (resumable)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=_cosim)
@@ -52,7 +54,7 @@ def _cosim(args) -> int:
     out = Path(args.out)
     tasks = plan(resolve_checkpoint(args.checkpoint), out, args.samples, chips=args.chips,
                  data=args.data, split=args.split, backpressure=args.backpressure,
-                 seed=args.seed, timeout_s=args.timeout, first=args.first)
+                 seed=args.seed, timeout_s=args.timeout, first=args.first, waves=args.waves)
     s = run_campaign(tasks, out, workers=args.workers, scheduler=args.scheduler,
                      progress=not args.json)
     if args.json:
@@ -60,6 +62,11 @@ def _cosim(args) -> int:
     else:
         print((out / "summary.md").read_text())
         print(f"JUnit: {out / 'junit.xml'}; results: {out / 'results'}")
+        for t in tasks:
+            if t.waves:
+                for f in sorted(Path(t.build_dir).rglob("*.gtkw")):
+                    fst = next(iter(sorted(f.parent.glob("*.fst"))), None)
+                    print(f"waves: gtkwave {fst} {f}")
     missing = [k for k in SUMMARY_KEYS if k not in s]
     assert not missing, missing
     return 0 if not s["failures"] else 1

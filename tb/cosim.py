@@ -51,7 +51,6 @@ from tb.program_chip import check_programmable
 DEFAULT_CHECKPOINT = "default-cmosx-fitted10"
 #: Until that checkpoint is shipped in golden/checkpoints: where the training run writes it
 #: (remove when shipped).
-_FALLBACK_CHECKPOINTS = ("/work/tmp/ck/default-cmosx-fitted10",)
 BACKPRESSURES = ("none", "random")
 
 
@@ -60,8 +59,8 @@ class CosimError(RuntimeError):
 
 
 def find_checkpoint(name: str = DEFAULT_CHECKPOINT) -> Path | None:
-    """The checkpoint folder ``name`` resolves to (golden.cli.resolve_checkpoint), else a
-    temporary fallback while it is not shipped; None when neither has a model."""
+    """The checkpoint folder ``name`` resolves to (golden.cli.resolve_checkpoint: a folder or
+    a shipped name), None when it has no model."""
     from golden.cli import resolve_checkpoint
 
     try:
@@ -70,9 +69,6 @@ def find_checkpoint(name: str = DEFAULT_CHECKPOINT) -> Path | None:
             return p
     except FileNotFoundError:
         pass
-    for f in _FALLBACK_CHECKPOINTS:
-        if (Path(f) / "model.json").is_file():
-            return Path(f)
     return None
 
 

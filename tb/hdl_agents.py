@@ -82,7 +82,7 @@ class HdlReadout:
         """Forget what the HDL agents logged before (an earlier test of the same simulation):
         the event FIFO, the reset log and the mask error count."""
         self.rx.ev_count.value = 0
-        self.ana.rst_count.value = 0
+        self._rst_read = sig_int(self.ana.rst_count, 0)
         self.ana.mask_errors.value = 0
 
     def write_flags(self, flags: np.ndarray) -> None:
@@ -101,15 +101,23 @@ class HdlReadout:
 
     def read_resets(self) -> list[HdlReset]:
         """Every ana_rst pulse since the last read, in order (:class:`HdlReset`: global,
-        channel, width in cycles, rise and fall in ps); clears the log."""
+        channel, width in cycles, rise and fall in ps). The HDL log is a ring that only
+        counts up; this reads from its own pointer (no write back: a pulse logged in the same
+        time step as the read can never be lost); more than the ring holds is an error."""
         a = self.ana
         n = sig_int(a.rst_count, 0)
+        start = getattr(self, "_rst_read", 0)
+        depth = len(a.rst_mem)
+        if n - start > depth:
+            raise AssertionError(f"HDL reset log overflow: {n - start} pulses since the last "
+                                 f"read, the ring holds {depth}")
         out = []
-        for i in range(n):
-            w = int(a.rst_mem[i].value)
+        for i in range(start, n):
+            j = i % depth
+            w = int(a.rst_mem[j].value)
             out.append(HdlReset(bool(w >> 31), (w >> 16) & 0xFF, w & 0xFFFF,
-                                int(a.rst_rise_mem[i].value), int(a.rst_fall_mem[i].value)))
-        a.rst_count.value = 0
+                                int(a.rst_rise_mem[j].value), int(a.rst_fall_mem[j].value)))
+        self._rst_read = n
         return out
 
     def check_window(self) -> WindowCheck:

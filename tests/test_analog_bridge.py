@@ -180,16 +180,18 @@ def test_events_are_checked() -> None:
 
 
 def test_readout_timing_formulas() -> None:
-    """REGISTERS.md "Timing": 96 cycles for an empty window; channel resets rise
-    FLAG_SETTLE + 1 + S (2L + 6) + 2 cycles into their channel's slot."""
+    """REGISTERS.md "Timing": 96 cycles for an empty window; a spiking channel's reset
+    rises FLAG_SETTLE + 1 + 3 + S (2L + 6) + 2 cycles into its slot (the 3: the v2
+    arbiter's row choice, row load and column register), the slot lasting RST_WIDTH + 6
+    more than the scan and the events."""
     zero = np.zeros(GEO.n_ch, int)
     assert readout_cycles(zero, GEO, 16) == 96
     n = zero.copy()
     n[0], n[2] = 3, 1
-    assert readout_cycles(n, GEO, 16) == 96 + 4 * 6 + 2 * 19
+    assert readout_cycles(n, GEO, 16) == 96 + 4 * 6 + 2 * 22
     rise = reset_rise_cycles(n, GEO, 16)
-    assert rise[0] == 3 + 18 + 2
-    assert rise[2] == (3 + 18 + 19) + 3 + 3 + 6 + 2
-    assert readout_cycles(n, GEO, 16, ack_latency=2) == 96 + 4 * 10 + 2 * 19
+    assert rise[0] == 3 + 3 + 18 + 2
+    assert rise[2] == (3 + 3 + 18 + 19) + 3 + 3 + 3 + 6 + 2
+    assert readout_cycles(n, GEO, 16, ack_latency=2) == 96 + 4 * 10 + 2 * 22
     # clock stopped at the window end: start-up, then 4 cycles to the latch edge
     assert latch_ps(TIMING, 1_500_000) == TIMING.first_edge_after_start(1_500_000) + 40_000

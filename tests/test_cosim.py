@@ -81,20 +81,20 @@ def test_hung_simulation_says_where_it_stopped(tmp_path, chip, sample) -> None:
 
 @needs_sim
 def test_readout_slower_than_the_windows_reports_lost_events(tmp_path, chip, sample) -> None:
-    """Windows of 200 us are shorter than a readout of ~4,000 spikes (6 cycles each at
-    100 MHz): late samples (CNT_OVERRUN), windows merged, the input events of those windows
-    counted as lost, and the spikes that differ from the golden model reported (a sample's
-    first 600 events squeezed into 1.2 ms: an event rate beyond the chip's)."""
+    """Windows of 100 us are shorter than half a readout of ~3,000-4,000 spikes (6 cycles
+    each at 100 MHz): late samples (CNT_OVERRUN), windows merged, the input events of those
+    windows counted as lost, and the spikes that differ from the golden model reported (a
+    sample's first 600 events squeezed into 0.6 ms: an event rate beyond the chip's)."""
     cfg = ChipConfig.load(chip[0])
     short = copy.deepcopy(cfg)
-    short.window_us = 200
+    short.window_us = 100
     path = tmp_path / "short.json"
     short.save(path)
-    ev = sample[:600].copy()  # the sample's first 600 events, squeezed into 1.2 ms
-    ev["t"] = np.arange(ev.size) * 1200 // ev.size
+    ev = sample[:600].copy()  # the sample's first 600 events, squeezed into 0.6 ms
+    ev["t"] = np.arange(ev.size) * 600 // ev.size
     r = run_sample(path, ev, sample_id="fast", T=6, build_dir=tmp_path / "fast",
                    timeout_s=900)
     assert r["overrun_windows"] > 0 and r["windows_missed"] > 0, r
     assert r["lost_events"] > 0
-    assert r["lost_events"] <= np.count_nonzero(ev["t"] < 6 * 200)
+    assert r["lost_events"] <= np.count_nonzero(ev["t"] < 6 * 100)
     assert r["spike_mismatches"] > 0 and r["samples_off_documented_time"] > 0

@@ -160,7 +160,9 @@ endmodule
 // flags), then with the right ones. Reset pulses: rst_mem[i] = {all, ch, width in clk
 // periods} of each ana_rst pulse in order, rst_rise_mem[i] / rst_fall_mem[i] its rising and
 // falling times (ps: the analog bridge applies each pulse at its instant with the width the
-// RTL produced), `rst_count` of them (cleared by the test once per window); `t_rst` holds the
+// RTL produced), a ring of DEPTH entries: `rst_count` counts every pulse since the start
+// (never cleared: the test keeps its own read pointer, so a read can never race with a
+// pulse logged in the same time step); `t_rst` holds the
 // rise of the pulse in progress; a channel pulse whose ana_rst_mask differs from mem[ch]
 // counts in mask_errors.
 module p2m_tb_analog #(
@@ -210,11 +212,11 @@ module p2m_tb_analog #(
     end
 
     always @(negedge ana_rst) begin
-        if (rst_n === 1'b1 && rst_count < DEPTH) begin
+        if (rst_n === 1'b1) begin
             width = ($time - t_rst + PERIOD_PS / 2) / PERIOD_PS;
-            rst_mem[rst_count] = {r_all, 7'd0, 8'd0 | r_ch, width[15:0]};
-            rst_rise_mem[rst_count] = t_rst;
-            rst_fall_mem[rst_count] = $time;
+            rst_mem[rst_count % DEPTH] = {r_all, 7'd0, 8'd0 | r_ch, width[15:0]};
+            rst_rise_mem[rst_count % DEPTH] = t_rst;
+            rst_fall_mem[rst_count % DEPTH] = $time;
             rst_count = rst_count + 1;
         end
     end

@@ -105,6 +105,15 @@ def _pct(v) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
+def _report(title: str, intro: str, columns: list[tuple[str, Any]], rows: list[dict]) -> str:
+    """A Markdown page: ``# title``, the intro, and one table row per row, ``columns``
+    being (header, function of the row -> cell text)."""
+    head = "| " + " | ".join(h for h, _ in columns) + " |"
+    rule = "|" + "---|" * len(columns)
+    body = ["| " + " | ".join(str(f(r)) for _, f in columns) + " |" for r in rows]
+    return "\n".join([f"# {title}", "", intro, "", head, rule, *body]) + "\n"
+
+
 def table1(out: Path, sets, st: _Settings) -> list[dict]:
     rows = []
     for kind, folder in sets:
@@ -123,15 +132,17 @@ def table1(out: Path, sets, st: _Settings) -> list[dict]:
             rows.append({"dataset": kind, "model": "P2M fitted", "noise_pct": int(100 * nu),
                          "accuracy": 100 * r["accuracy"], "chip_accuracy": 100 * c["accuracy"],
                          "paper": paper.get(nu)})
-    md = ["# Table 1: baseline vs the P2M framework at 0/10/20/40 % noise", "",
-          "Noise: 10 % = the characterized f1/f2 spread (docs/golden.md). Ours: test split, "
-          "fitted evaluated with its training noise; chip: one chip instance (seed 0). "
-          "Paper: Kaiser et al. 2024, Table 1 (the emulated digits are compared with its "
-          "N-MNIST rows).", "",
-          "| dataset | model | noise % | ours % | chip % | paper % |", "|---|---|---|---|---|---|"]
-    md += [f"| {r['dataset']} | {r['model']} | {r['noise_pct']} | {_pct(r['accuracy'])} | "
-           f"{_pct(r['chip_accuracy'])} | {_pct(r['paper'])} |" for r in rows]
-    _write(out, "table1", rows, "\n".join(md) + "\n")
+    md = _report("Table 1: baseline vs the P2M framework at 0/10/20/40 % noise",
+                 "Noise: 10 % = the characterized f1/f2 spread (docs/golden.md). Ours: test "
+                 "split, fitted evaluated with its training noise; chip: one chip instance "
+                 "(seed 0). Paper: Kaiser et al. 2024, Table 1 (the emulated digits are "
+                 "compared with its N-MNIST rows).",
+                 [("dataset", lambda r: r["dataset"]), ("model", lambda r: r["model"]),
+                  ("noise %", lambda r: r["noise_pct"]),
+                  ("ours %", lambda r: _pct(r["accuracy"])),
+                  ("chip %", lambda r: _pct(r["chip_accuracy"])),
+                  ("paper %", lambda r: _pct(r["paper"]))], rows)
+    _write(out, "table1", rows, md)
     _plot_table1(out / "table1.png", rows)
     return rows
 
@@ -173,14 +184,16 @@ def table2(out: Path, sets, st: _Settings) -> list[dict]:
         c = st.eval(ck, "chip")
         rows.append({"source": a, "target": b, "model": label, "accuracy": 100 * r["accuracy"],
                      "chip_accuracy": 100 * c["accuracy"]})
-    md = [f"# Table 2: reprogramming from {a} to {b}", "",
-          "Paper (Table 2): fine-tuning the first layer is essential when moving to another "
-          "application; without it the accuracy drops significantly. Ours: test split of the "
-          "target, fitted with the training noise, and one chip instance.", "",
-          "| source | target | first layer | ours % | chip % |", "|---|---|---|---|---|"]
-    md += [f"| {r['source']} | {r['target']} | {r['model']} | {_pct(r['accuracy'])} | "
-           f"{_pct(r['chip_accuracy'])} |" for r in rows]
-    _write(out, "table2", rows, "\n".join(md) + "\n")
+    md = _report(f"Table 2: reprogramming from {a} to {b}",
+                 "Paper (Table 2): fine-tuning the first layer is essential when moving to "
+                 "another application; without it the accuracy drops significantly. Ours: "
+                 "test split of the target, fitted with the training noise, and one chip "
+                 "instance.",
+                 [("source", lambda r: r["source"]), ("target", lambda r: r["target"]),
+                  ("first layer", lambda r: r["model"]),
+                  ("ours %", lambda r: _pct(r["accuracy"])),
+                  ("chip %", lambda r: _pct(r["chip_accuracy"]))], rows)
+    _write(out, "table2", rows, md)
     _plot_bars(out / "table2.png", [r["model"] for r in rows], [r["accuracy"] for r in rows],
                "test accuracy (%)", f"reprogramming {a} -> {b}")
     return rows
@@ -197,19 +210,19 @@ def fig7(out: Path, sets, st: _Settings) -> list[dict]:
                          "energy_backend_norm": r["energy_backend_norm"],
                          "paper_bandwidth": PAPER_BANDWIDTH.get(_paper_key(kind)),
                          "paper_energy_backend_norm": 1 - PAPER_BACKEND_ENERGY_SAVING})
-    md = ["# Fig. 7: normalized bandwidth and backend energy", "",
-          "Bandwidth: first-layer spikes / input events per sample (the conventional system "
-          "sends every event: 1). Backend energy: P2M backend / conventional backend "
-          "(golden/energy.py; Horowitz 2014 per-operation energies). Paper: bandwidth 0.54 "
-          "(N-MNIST), 0.62 (CIFAR10-DVS), 0.77 (DVS128 Gesture); backend energy 45.3 % lower "
-          "on average.", "",
-          "| dataset | l1 | accuracy % | bandwidth | paper bandwidth | backend energy | paper |",
-          "|---|---|---|---|---|---|---|"]
-    md += [f"| {r['dataset']} | {r['l1']:g} | {_pct(r['accuracy'])} | {r['bandwidth']:.3f} | "
-           f"{r['paper_bandwidth'] if r['paper_bandwidth'] is not None else '-'} | "
-           f"{r['energy_backend_norm']:.3f} | {r['paper_energy_backend_norm']:.3f} |"
-           for r in rows]
-    _write(out, "fig7", rows, "\n".join(md) + "\n")
+    md = _report("Fig. 7: normalized bandwidth and backend energy",
+                 "Bandwidth: first-layer spikes / input events per sample (the conventional "
+                 "system sends every event: 1). Backend energy: P2M backend / conventional "
+                 "backend (golden/energy.py; Horowitz 2014 per-operation energies). Paper: "
+                 "bandwidth 0.54 (N-MNIST), 0.62 (CIFAR10-DVS), 0.77 (DVS128 Gesture); "
+                 "backend energy 45.3 % lower on average.",
+                 [("dataset", lambda r: r["dataset"]), ("l1", lambda r: f"{r['l1']:g}"),
+                  ("accuracy %", lambda r: _pct(r["accuracy"])),
+                  ("bandwidth", lambda r: f"{r['bandwidth']:.3f}"),
+                  ("paper bandwidth", lambda r: r["paper_bandwidth"] or "-"),
+                  ("backend energy", lambda r: f"{r['energy_backend_norm']:.3f}"),
+                  ("paper", lambda r: f"{r['paper_energy_backend_norm']:.3f}")], rows)
+    _write(out, "fig7", rows, md)
     _plot_fig7(out / "fig7.png", rows)
     return rows
 

@@ -81,9 +81,10 @@ def run_task(task: Task) -> dict[str, Any]:
 
 def _worker(task: Task, results_dir: str, runner: Callable[[Task], dict]) -> dict:
     """Run ``task`` and store its result file (atomic); the result carries the task."""
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), time.time()
     r = dict(runner(task))
     r.setdefault("wall_s", time.perf_counter() - t0)
+    r.update(started=started, finished=time.time(), worker_pid=os.getpid())
     r["task"] = asdict(task)
     r["status"] = "ok"
     _atomic_write(Path(results_dir) / f"{task.task_id}.json", json.dumps(r) + "\n")

@@ -66,6 +66,9 @@ REGRESSION = ("test_csr", "test_aer_readout", "test_reset_sequencer", "test_thre
 #: Extra modules runnable through run_test (benchmarks), not part of the regression.
 EXTRA_MODULES: dict[str, str] = {"bench_rtl_tb": CHIP_TOP, "cosim_tb": CHIP_TOP}
 TIMESCALE = ("1ns", "1ps")
+#: Modules whose ``assert`` statements cocotb rewrites for pytest-style messages (its
+#: ``COCOTB_REWRITE_ASSERTION_FILES``; a pattern with a "/" matches the end of the path).
+REWRITE_ASSERTIONS = "tb/*.py"
 
 
 class SimFailure(RuntimeError):
@@ -349,7 +352,12 @@ def run_test(name: str, seed: int | None = None, waves: bool = False,
                  coverage and sim == "verilator", quiet)
     env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            ENV_TEST: test, ENV_DIR: str(tdir), ENV_SEED: str(seed), ENV_SIM: sim,
-           ENV_WAVES: "1" if waves else ""}
+           ENV_WAVES: "1" if waves else "",
+           # cocotb rewrites the assertions of every module imported in the simulator by
+           # default ("*.py"), torch included: 4-5 s per simulation start (measured);
+           # only the testbench's own modules need it
+           "COCOTB_REWRITE_ASSERTION_FILES": os.environ.get("COCOTB_REWRITE_ASSERTION_FILES",
+                                                            REWRITE_ASSERTIONS)}
     env.update({k: str(v) for k, v in knobs.items()})
     results = tdir / "results.xml"
     # outputs of an earlier run in this directory must not leak into this one's

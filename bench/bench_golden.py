@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from golden import snn
+from golden.cpu import keep_heap
 from golden.network import NetConfig, P2MNet
 
 
@@ -59,11 +60,12 @@ def _best(fns: dict, reps: int) -> dict[str, float]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--chip-samples", type=int, default=10)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    keep_heap()  # as p2m train and p2m eval do (golden/cpu.py)
     torch.manual_seed(0)
     B = args.batch
     x = torch.poisson(torch.full((10, B, 2, 34, 34), 0.15))  # ~3,500 events per sample

@@ -29,6 +29,7 @@ import torch
 from analog_models.chip_config import ChipConfig
 from golden.checkpoint import load_net
 from golden.chip import ChipFirstLayer
+from golden.cpu import keep_heap
 from golden.data import FramedSplit, open_split
 from golden.energy import EnergyModel, backend_energy, frontend_comparison, layer_ops
 from golden.export import check_matches, export_chip_config
@@ -115,6 +116,7 @@ def evaluate(checkpoint: str | Path, data: str | Path | None = None, split: str 
              energy_model: EnergyModel | None = None) -> dict[str, Any]:
     """Evaluate ``checkpoint`` on a split (module docstring); returns the metrics dict
     (``accuracy`` 0-1, ``n_samples``, ``bandwidth``, ``energy_backend_norm``, ...)."""
+    keep_heap()
     t0 = time.perf_counter()
     net, meta = load_net(checkpoint)
     if device:

@@ -41,12 +41,13 @@ def _line_tables(tab: torch.Tensor):
     return tab.contiguous(), torch.cat([slope, slope[-1:]]).contiguous()
 
 
-def _cell_tables(t2: torch.Tensor):
-    """Per cell of a (G, G) grid, flattened (G-1)^2: ``v = a + b fp + c fn + e fp fn`` on
-    the cell's unit square (fp, fn in [0, 1])."""
+def _cell_tables(t2: torch.Tensor) -> torch.Tensor:
+    """Per cell of a (G, G) grid, flattened ((G-1)^2, 4): the coefficients (a, b, c, e) of
+    ``v = a + b fp + c fn + e fp fn`` on the cell's unit square (fp, fn in [0, 1]), one row
+    per cell (one gather fetches all four)."""
     t00, t10, t01, t11 = t2[:-1, :-1], t2[1:, :-1], t2[:-1, 1:], t2[1:, 1:]
-    return [x.reshape(-1).contiguous() for x in (t00, t10 - t00, t01 - t00,
-                                                 t11 - t10 - t01 + t00)]
+    return torch.stack([x.reshape(-1) for x in (t00, t10 - t00, t01 - t00,
+                                                t11 - t10 - t01 + t00)], 1).contiguous()
 
 
 class _Membrane(torch.autograd.Function):
@@ -65,10 +66,12 @@ class _Membrane(torch.autograd.Function):
         top = float(tables.shape[1] - 1)
         if table2d is not None:
             g2 = table2d.shape[0] - 1
-            ca, cb, cc, ce = _cell_tables(table2d)
+            coef = _cell_tables(table2d)
         d = torch.zeros_like(inc[0])
         spikes = torch.empty((T,) + inc.shape[2:], dtype=inc.dtype, device=inc.device)
-        unsat = torch.empty(inc.shape, dtype=torch.bool, device=inc.device)
+        # the state and what is saved keep inc's memory layout (elementwise ops between
+        # tensors of one layout run contiguous; P2MConv passes a transposed view)
+        unsat = torch.empty_like(inc, dtype=torch.bool)
         slope = torch.empty_like(inc)  # dV/de_pos, dV/de_neg
         margin = torch.empty_like(spikes)  # v - theta
         for t in range(T):
@@ -103,8 +106,9 @@ class _Membrane(torch.autograd.Function):
                 fp = gp.sub_(ip)
                 fn = gn.sub_(jn)
                 cell = ip.mul_(g2).add_(jn).long()
-                b, c, ee = cb.take(cell), cc.take(cell), ce.take(cell)
-                v = torch.addcmul(ca.take(cell), b, fp).addcmul_(c, fn).addcmul_(ee, fp * fn)
+                ca, b, c, ee = coef.index_select(0, cell.view(-1)).view(
+                    *cell.shape, 4).unbind(-1)
+                v = torch.addcmul(ca, b, fp).addcmul_(c, fn).addcmul_(ee, fp * fn)
                 torch.addcmul(b, ee, fn, out=sl[0]).mul_(g2)
                 torch.addcmul(c, ee, fp, out=sl[1]).mul_(g2)
             if k_v is not None:  # + k_v f2_sigma(x): d/de_pos = k_v sigma', d/de_neg = -that
@@ -127,10 +131,14 @@ class _Membrane(torch.autograd.Function):
         spikes, unsat, slope, margin, deriv = ctx.saved_tensors
         T = spikes.shape[0]
         # dL/dv = dL/ds * surrogate'((v - theta) / width) / width, all windows at once
-        g_v = _surrogate_grad(margin * (1.0 / ctx.width)).mul_(g_spikes).mul_(1.0 / ctx.width)
+        # (in place on one buffer: _surrogate_grad(margin / width) g_spikes / width)
+        c = math.pi / 2.0 * ALPHA / ctx.width
+        g_v = torch.mul(margin, c).square_().add_(1.0).reciprocal_() \
+            .mul_(ALPHA / 2.0 / ctx.width).mul_(g_spikes)
         keep = 1.0 - spikes
-        g_inc = torch.empty(unsat.shape, dtype=g_spikes.dtype, device=g_spikes.device)
-        g_d = torch.zeros(unsat.shape[1:], dtype=g_spikes.dtype, device=g_spikes.device)
+        unsat = unsat.to(g_spikes.dtype)  # a bool operand would take the slow mixed-type path
+        g_inc = torch.empty_like(slope)
+        g_d = torch.zeros_like(slope[0])
         for t in range(T - 1, -1, -1):
             g_e = torch.addcmul(g_d * keep[t], slope[t], g_v[t])  # the reset is detached
             g_d = torch.mul(g_e, unsat[t], out=g_inc[t])

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from golden import checkpoint as ck
+from golden.cpu import keep_heap
 from golden.data import CLASSES, DEFAULT_FRAMING, FramedSplit, open_split
 from golden.evaluate import run_batches
 from golden.network import NetConfig, P2MNet
@@ -191,6 +192,7 @@ def train(cfg: TrainConfig, out: str | Path, progress: bool = True, device: str 
     cfg.validate()
     out = Path(out)
     dev = pick_device(device)
+    keep_heap()
     if threads:
         torch.set_num_threads(int(threads))
     T, window_us = cfg.framing()

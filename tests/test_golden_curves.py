@@ -2,6 +2,9 @@
 (within tolerance, not bit for bit: two numerical paths), and the hand-written backward
 pass of the membrane against plain autograd."""
 
+import platform
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -93,6 +96,39 @@ def test_membrane_backward_equals_autograd_reference(seed, T, noise, scale, exac
     gb = torch.autograd.grad((b * w).sum(), (inc, th))
     for x, y in zip(ga, gb, strict=True):
         torch.testing.assert_close(x, y, rtol=1e-9, atol=1e-10)
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**31), exact=st.booleans())
+def test_membrane_on_a_transposed_view_equals_contiguous(seed, exact):
+    """P2MConv hands the membrane a transposed view of its convolution output, (T, B, 2, ...)
+    in memory; spikes and gradients equal those of the contiguous (T, 2, B, ...) tensor."""
+    g = torch.Generator().manual_seed(seed)
+    c = TorchCurves(dtype=torch.float64)
+    base = (torch.rand(5, 3, 2, 4, 3, 3, generator=g, dtype=torch.float64) * 0.4)
+    th = torch.rand(4, 1, 1, generator=g, dtype=torch.float64) * 0.4
+    k = torch.randn(3, 4, 3, 3, generator=g, dtype=torch.float64) * 0.5
+    kz = torch.randn(2, 3, 4, 3, 3, generator=g, dtype=torch.float64)
+    w = torch.randn(5, 3, 4, 3, 3, generator=g, dtype=torch.float64)
+    sf, t2 = tuple(c.sigma_fit.tolist()), (c.f2_exact if exact else None)
+    out = []
+    for inc in (base.clone().requires_grad_(), base.transpose(1, 2).contiguous()
+                .requires_grad_()):
+        view = inc.transpose(1, 2) if inc.shape[1] != 2 else inc
+        s = membrane(view, th, c.f2_tables, c.d0, c.dd, 0.15, k, kz, sf, t2)
+        (gr,) = torch.autograd.grad((s * w).sum(), inc)
+        out.append((s, gr if inc.shape[1] != 2 else gr.transpose(1, 2)))
+    assert torch.equal(out[0][0], out[1][0]), f"seed {seed}: spikes differ"
+    torch.testing.assert_close(out[0][1], out[1][1], rtol=1e-12, atol=1e-14)
+
+
+def test_keep_heap_is_idempotent():
+    from golden.cpu import keep_heap
+
+    first = keep_heap()
+    assert keep_heap() is first
+    if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
+        assert first, "glibc's mallopt refused the settings"
 
 
 def test_membrane_dynamics_by_hand():

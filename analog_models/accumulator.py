@@ -5,8 +5,8 @@ accumulator MDWMTJ, the neuron's own weight cells ``(P, K, K)`` (each physically
 so each with its own mismatch), a threshold divider of two programmable MDWMTJs and a
 comparator (paper Sec. 3, Fig. 2b). An event at pixel ``(x, y)`` of polarity ``p`` fires
 one write pulse (width ``t_w (1 + 0.1 z_k)``, one jitter draw per event ``k``) through the
-weight cell ``(p, y - S oy, x - S ox)`` of every neuron whose K x K stride-S window covers
-the pixel; the cell's sign (``weight_sign``) routes the current to the positive or the
+weight cell ``(p, y + pad - S oy, x + pad - S ox)`` of every neuron whose K x K stride-S
+window covers the pixel (``pad``: the geometry's padding, 0 by default); the cell's sign (``weight_sign``) routes the current to the positive or the
 negative accumulator.
 
 Exactness of the batch path: per-pulse displacements are integers (ticks of
@@ -81,7 +81,10 @@ class AccumulatorArray:
         g = config.geometry
         self.geometry = g
         self.C, self.P, self.K, self.S = g.channels, g.polarities, g.kernel, g.stride
-        self.H, self.W = g.sensor_height, g.sensor_width
+        # the grid of pixel positions the windows span: the sensor plus ``padding`` rows and
+        # columns of no pixels on each side; events are shifted onto it (_check_events)
+        self.pad = g.padding
+        self.H, self.W = g.sensor_height + 2 * self.pad, g.sensor_width + 2 * self.pad
         self.OH, self.OW = g.out_height, g.out_width
         self.neuron_shape = (self.C, self.OH, self.OW)
         self.cell_shape = (self.C, self.OH, self.OW, self.P, self.K, self.K)
@@ -340,11 +343,14 @@ class AccumulatorArray:
         if xa.ndim != 1 or ya.shape != xa.shape or pa.shape != xa.shape:
             raise ValueError(f"x, y, p: must be 1-D of one length, got shapes "
                              f"{xa.shape}, {ya.shape}, {pa.shape}")
-        for name, a, hi in (("x", xa, self.W), ("y", ya, self.H), ("p", pa, self.P)):
+        sensor_w, sensor_h = self.W - 2 * self.pad, self.H - 2 * self.pad
+        for name, a, hi in (("x", xa, sensor_w), ("y", ya, sensor_h), ("p", pa, self.P)):
             if a.size and (a.min() < 0 or a.max() >= hi):
                 bad = int(np.flatnonzero((a < 0) | (a >= hi))[0])
                 raise ValueError(f"{name}: must lie in [0, {hi - 1}] for this sensor, got "
                                  f"{name}[{bad}] = {int(a[bad])}")
+        if self.pad:  # onto the padded grid of the windows
+            xa, ya = xa + self.pad, ya + self.pad
         return xa, ya, pa
 
     def event_jitter(self, first: int, n: int) -> np.ndarray:

@@ -53,16 +53,20 @@ class Geometry:
     channels: int = 32  # paper Sec. 4: 32 channels, stride 2 in the first layer
     kernel: int = 3  # paper Fig. 2(b), 3x3 kernel
     stride: int = 2
+    #: rows/columns of no pixels around the sensor (a convolution's zero padding): the
+    #: windows of the edge neurons hang over the edge, their cells there never see an
+    #: event. 0 (the paper's 34 -> 16); 1 makes a 128 x 128 sensor 64 x 64 neurons
+    padding: int = 0
 
     @property
     def out_height(self) -> int:
-        """Output rows: (H - K) // S + 1 (no padding)."""
-        return (self.sensor_height - self.kernel) // self.stride + 1
+        """Output rows: (H + 2 padding - K) // S + 1."""
+        return (self.sensor_height + 2 * self.padding - self.kernel) // self.stride + 1
 
     @property
     def out_width(self) -> int:
-        """Output columns: (W - K) // S + 1 (no padding)."""
-        return (self.sensor_width - self.kernel) // self.stride + 1
+        """Output columns: (W + 2 padding - K) // S + 1."""
+        return (self.sensor_width + 2 * self.padding - self.kernel) // self.stride + 1
 
     @property
     def weight_shape(self) -> tuple[int, int, int, int]:
@@ -80,10 +84,15 @@ class Geometry:
                 raise ChipConfigError(f"geometry.{name}: must be a positive integer, got {v!r}")
         if self.polarities not in (1, 2):
             raise ChipConfigError(f"geometry.polarities: must be 1 or 2, got {self.polarities}")
-        if self.kernel > min(self.sensor_height, self.sensor_width):
+        pad = self.padding
+        if not isinstance(pad, (int, np.integer)) or isinstance(pad, bool) \
+                or not 0 <= pad < self.kernel:
+            raise ChipConfigError(f"geometry.padding: must be an integer in [0, kernel - 1 = "
+                                  f"{self.kernel - 1}], got {pad!r}")
+        if self.kernel > min(self.sensor_height, self.sensor_width) + 2 * pad:
             raise ChipConfigError(
                 f"geometry.kernel: {self.kernel} is larger than the sensor "
-                f"{self.sensor_height}x{self.sensor_width}"
+                f"{self.sensor_height}x{self.sensor_width} (padding {pad})"
             )
 
 
@@ -181,6 +190,8 @@ class ChipConfig:
                 "channels": int(g.channels),
                 "kernel": int(g.kernel),
                 "stride": int(g.stride),
+                # written only when used, so files without it stay readable by older benches
+                **({"padding": int(g.padding)} if g.padding else {}),
             },
             "weight_config": self.weight_config,
             "device_preset": self.device_preset,

@@ -9,13 +9,14 @@
   (goal <= 25 %), its Python wake-ups per window and per input event (goal: none per event,
   at most 2 + 2 x channels read out per window), the real-time factor, and the golden chip
   mode's time for the same sample.
-* Peak memory of the bridge's model for a DVS128-sized chip (128 x 128 sensor -> 32 x 63 x 63
-  neurons: kernel 3, stride 2, no padding; the RTL's DVS128 build has 64 x 64) in a fresh
+* Peak memory of the bridge's model for a DVS128-sized chip (128 x 128 sensor -> 32 x 64 x 64
+  neurons: kernel 3, stride 2, padding 1, the geometry of the RTL's DVS128 build) in a fresh
   process: the chip built unprogrammed, programmed pulse by pulse as the RTL does, checked
   against the chip built from the file, then 10 windows of events applied, latched and
   reset (goal < 1 GiB).
 
-No assertion (machines are noisy). Knob: ``BENCH_BRIDGE_SAMPLE`` (test sample index).
+No assertion (machines are noisy); each of the two simulations runs twice, interleaved, and
+the faster run of each counts. Knob: ``BENCH_BRIDGE_SAMPLE`` (test sample index).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from tb.bridge_core import BridgeCore, PS_PER_US, programming_mismatch
 from tb.config import Geometry as TbGeometry
 from tb.program_chip import chip_commands
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-geo = Geometry(sensor_height=128, sensor_width=128)
+geo = Geometry(sensor_height=128, sensor_width=128, padding=1)  # 64 x 64 neurons
 rng = np.random.default_rng(1)
 shape = (32, 2, 3, 3)
 cfg = ChipConfig(geometry=geo, weight_config="cmos+x", weight_sign=rng.choice([-1, 1], shape),
@@ -53,7 +54,7 @@ cfg = ChipConfig(geometry=geo, weight_config="cmos+x", weight_sign=rng.choice([-
 t0 = time.perf_counter()
 core = BridgeCore(cfg)  # unprogrammed: programmed pulse by pulse, as the RTL does
 t = 1_000
-for target, index, code in chip_commands(cfg, TbGeometry(out_h=63, out_w=63, stride=2)):
+for target, index, code in chip_commands(cfg, TbGeometry(out_h=64, out_w=64, stride=2)):
     core.program(t, 320_000, target, index, True)
     for _ in range(code):
         t += 60_000
@@ -104,11 +105,13 @@ def main() -> int:
             t0 = time.perf_counter()
             ChipFirstLayer(cfg, T).run(ev)
             golden_s = time.perf_counter() - t0
-            res = {}
-            for flags in ("bridge", "random"):
-                res[flags] = run_samples(path, [(f"s{i}", ev)], seed=1, T=T, flags=flags,
-                                         build_dir=Path(tmp) / flags,
-                                         timeout_s=1800)["samples"][0]
+            res: dict[str, dict] = {}
+            for _ in range(2):  # interleaved, the faster of two each: a noisy machine
+                for flags in ("bridge", "random"):
+                    r = run_samples(path, [(f"s{i}", ev)], seed=1, T=T, flags=flags,
+                                    build_dir=Path(tmp) / flags, timeout_s=1800)["samples"][0]
+                    if flags not in res or r["stream_wall_s"] < res[flags]["stream_wall_s"]:
+                        res[flags] = r
             b, r = res["bridge"], res["random"]
             sensor = b["sim_time_s"]
             print(f"N-MNIST-sized sample (default dataset test[{i}], {ev.size} events, {T} "

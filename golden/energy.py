@@ -37,7 +37,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 
 @dataclass(frozen=True)
@@ -55,15 +54,14 @@ class EnergyModel:
 
 
 def _fanout_map(h: int, w: int, k: int, stride: int, pad: int) -> torch.Tensor:
-    """Output positions each input position (h, w) reaches in a k x k convolution."""
-    ones = torch.ones(1, 1, h, w)
-    # the adjoint of the convolution with a ones kernel counts the windows covering a pixel
-    out = F.conv2d(ones, torch.ones(1, 1, k, k), stride=stride, padding=pad)
-    cover = F.conv_transpose2d(torch.ones_like(out), torch.ones(1, 1, k, k), stride=stride,
-                               padding=pad)[0, 0]
-    full = torch.zeros(h, w)  # rows/columns past the last window are covered by none
-    full[:cover.shape[0], :cover.shape[1]] = cover[:h, :w]
-    return full
+    """(h, w): how many windows of a k x k, stride, pad convolution cover each input pixel
+    (rows/columns past the last window: none)."""
+    oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    cover = torch.zeros(h + 2 * pad, w + 2 * pad)
+    for ky in range(k):
+        for kx in range(k):
+            cover[ky:ky + stride * (oh - 1) + 1:stride, kx:kx + stride * (ow - 1) + 1:stride] += 1
+    return cover[pad:pad + h, pad:pad + w].contiguous()
 
 
 def layer_ops(net, counts: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -76,7 +74,8 @@ def layer_ops(net, counts: torch.Tensor) -> dict[str, torch.Tensor]:
     ops: dict[str, torch.Tensor] = {}
     neurons: dict[str, int] = {}
     # layer 1, conventional digital: every non-zero count, fan-out over the stride-2 windows
-    fo = _fanout_map(counts.shape[-2], counts.shape[-1], cfg.p2m_kernel, cfg.p2m_stride, 0)
+    fo = _fanout_map(counts.shape[-2], counts.shape[-1], cfg.p2m_kernel, cfg.p2m_stride,
+                     cfg.p2m_padding)
     nz = (counts != 0).to(torch.float64)
     ops["p2m"] = (nz * fo.to(torch.float64)).sum(dim=(0, 2, 3, 4)) * cfg.p2m_channels
     c1, h1, w1 = net.first_shape
@@ -145,7 +144,8 @@ def frontend_energy(config, events_per_sample: float, windows: int,
     # an event at a pixel of polarity p drives, in every channel, one cell (p, ky, kx) of
     # each neuron covering it: on average over the sensor `cover` neurons, each kernel
     # offset equally often; ON and OFF events taken as equally frequent
-    cover = float(_fanout_map(g.sensor_height, g.sensor_width, g.kernel, g.stride, 0).mean())
+    cover = float(_fanout_map(g.sensor_height, g.sensor_width, g.kernel, g.stride,
+                              g.padding).mean())
     e_cell = np.where(present, pr.v_write(config.weight_config) * i_w * c.write_pulse_width, 0.0)
     mean_cell_per_channel = e_cell.sum() / (g.polarities * g.kernel ** 2)
     e_event = cover * float(mean_cell_per_channel)

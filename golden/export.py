@@ -68,7 +68,7 @@ def export_chip_config(net: P2MNet, window_us: int, variation: str = "paper",
             weight_codes = np.full(levels.shape, preset.circuit.cmosx_mtj_code, dtype=np.int64)
     geo = Geometry(sensor_height=cfg.sensor_height, sensor_width=cfg.sensor_width,
                    polarities=cfg.polarities, channels=cfg.p2m_channels, kernel=cfg.p2m_kernel,
-                   stride=cfg.p2m_stride)
+                   stride=cfg.p2m_stride, padding=cfg.p2m_padding)
     return ChipConfig(geometry=geo, weight_config=cfg.weight_config,
                       device_preset=device_preset, weight_bits=4, transistor_bits=4,
                       threshold_bits=int(np.log2(net.p2m.curves.threshold_levels.numel())),
@@ -86,7 +86,7 @@ def check_matches(config: ChipConfig, net: P2MNet, where: str) -> None:
     g = config.geometry
     want = {"sensor_height": cfg.sensor_height, "sensor_width": cfg.sensor_width,
             "polarities": cfg.polarities, "channels": cfg.p2m_channels,
-            "kernel": cfg.p2m_kernel, "stride": cfg.p2m_stride}
+            "kernel": cfg.p2m_kernel, "stride": cfg.p2m_stride, "padding": cfg.p2m_padding}
     for k, v in want.items():
         if getattr(g, k) != v:
             raise ValueError(f"{where}: geometry.{k} is {getattr(g, k)}, the checkpoint's "

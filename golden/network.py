@@ -36,6 +36,7 @@ class NetConfig:
     p2m_channels: int = 32  # paper Sec. 4: 32 channels, 3x3, stride 2
     p2m_kernel: int = 3
     p2m_stride: int = 2
+    p2m_padding: int = 0  # rows/columns of no pixels around the sensor (1: 128 -> 64)
     weight_config: str = "cmos+x"
     widths: tuple[int, ...] = (64, 128, 128)  # conv layers 2..4
     pool: tuple[bool, ...] = (True, True, True, False)  # after layers 1..4
@@ -64,6 +65,9 @@ class NetConfig:
             raise ValueError(f"pool: four booleans (after layers 1..4), got {self.pool!r}")
         if self.f2 not in ("exact", "lower"):
             raise ValueError(f"f2: 'exact' or 'lower', got {self.f2!r}")
+        if not isinstance(self.p2m_padding, int) or not 0 <= self.p2m_padding < self.p2m_kernel:
+            raise ValueError(f"p2m_padding: an integer in [0, p2m_kernel - 1], "
+                             f"got {self.p2m_padding!r}")
         if self.pool1 not in ("avg", "max"):
             raise ValueError(f"pool1: 'avg' or 'max', got {self.pool1!r}")
         if not self.tau > 1.0:
@@ -104,7 +108,7 @@ class P2MNet(nn.Module):
         self.p2m = P2MConv(cfg.polarities, cfg.p2m_channels, cfg.p2m_kernel, cfg.p2m_stride,
                            cfg.weight_config, f1f2=f1f2, threshold_init=cfg.threshold_init,
                            tau=cfg.tau, reprogram=cfg.reprogram, f2=cfg.f2,
-                           threshold_min=cfg.threshold_min)
+                           threshold_min=cfg.threshold_min, padding=cfg.p2m_padding)
         h, w = self.p2m.output_size(cfg.sensor_height, cfg.sensor_width)
         if h < 1 or w < 1:
             raise ValueError(f"sensor {cfg.sensor_height}x{cfg.sensor_width} is smaller "

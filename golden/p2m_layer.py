@@ -117,10 +117,13 @@ class P2MConv(nn.Module):
                  noise: float = 0.0, quantize: bool = False, f1f2: F1F2 | None = None,
                  threshold_init: float = 0.1, tau: float = 2.0, reprogram: bool = False,
                  device_preset: str = "paper2024", f2: str = "exact",
-                 threshold_min: float | None = None) -> None:
+                 threshold_min: float | None = None, padding: int = 0) -> None:
         super().__init__()
         self.in_channels, self.channels = int(in_channels), int(channels)
         self.kernel, self.stride = int(kernel), int(stride)
+        if not 0 <= int(padding) < self.kernel:
+            raise ValueError(f"padding: must lie in [0, {self.kernel - 1}], got {padding!r}")
+        self.padding = int(padding)  # rows/columns of no pixels around the sensor
         self.curves = TorchCurves(weight_config, f1f2)
         self.weight_config = weight_config
         self.weight = nn.Parameter(torch.empty(channels, in_channels, kernel, kernel))
@@ -176,8 +179,9 @@ class P2MConv(nn.Module):
         self._noise = v
 
     def output_size(self, h: int, w: int) -> tuple[int, int]:
-        """(OH, OW) for an H x W sensor (no padding)."""
-        return (h - self.kernel) // self.stride + 1, (w - self.kernel) // self.stride + 1
+        """(OH, OW) for an H x W sensor (with the layer's padding)."""
+        k, s, p = self.kernel, self.stride, self.padding
+        return (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
 
     @torch.no_grad()
     def constrain_(self) -> None:
@@ -250,7 +254,7 @@ class P2MConv(nn.Module):
         accumulators' C channels, then the negative ones', normalized to the track."""
         g_pos, g_neg = self._cell_gains()
         both = torch.cat([g_pos, g_neg], 0) / self.curves.n_fs
-        return F.conv2d(counts, both, stride=self.stride)
+        return F.conv2d(counts, both, stride=self.stride, padding=self.padding)
 
     def increments(self, counts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Nominal DW increments of one window's counts (N, P, H, W) -> positive and
@@ -273,7 +277,8 @@ class P2MConv(nn.Module):
 
     def _forward_ideal(self, counts: torch.Tensor) -> torch.Tensor:
         T, B = counts.shape[:2]
-        x = F.conv2d(counts.flatten(0, 1), self.weight.clamp(-1.0, 1.0), stride=self.stride)
+        x = F.conv2d(counts.flatten(0, 1), self.weight.clamp(-1.0, 1.0), stride=self.stride,
+                     padding=self.padding)
         x = self.bn(x)
         return self.lif(x.view(T, B, *x.shape[1:]))
 

@@ -52,8 +52,8 @@ def check_programmable(cfg: ChipConfig, geo: Geometry | None = None) -> None:
         if v != rtl:
             how = ""
             if name in ("out_height", "out_width"):
-                how = (f" (from sensor {g.sensor_height}x{g.sensor_width}, kernel {g.kernel}, "
-                       f"stride {g.stride})")
+                how = (f" (from sensor {g.sensor_height}x{g.sensor_width}, padding "
+                       f"{g.padding}, kernel {g.kernel}, stride {g.stride})")
             raise ValueError(f"cfg.geometry.{name}: the config has {v}{how}, the RTL has {rtl}; "
                              "this chip configuration cannot be programmed into p2m_top")
     for name in ("weight_bits", "threshold_bits"):

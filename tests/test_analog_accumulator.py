@@ -34,9 +34,11 @@ def random_events(g, n, seed):
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 2**31), n=st.integers(0, 400),
        cfg_kind=st.sampled_from(["cmos", "mdwmtj", "cmos+x"]),
-       split=st.integers(1, 5), variation=st.sampled_from(["paper", "none"]))
-def test_batch_equals_reference_exactly(seed, n, cfg_kind, split, variation):
-    cfg = make_config(seed, cfg_kind, variation=variation, vseed=seed % 1000)
+       split=st.integers(1, 5), variation=st.sampled_from(["paper", "none"]),
+       padding=st.integers(0, 2))
+def test_batch_equals_reference_exactly(seed, n, cfg_kind, split, variation, padding):
+    geo = Geometry(sensor_height=9, sensor_width=11, channels=3, padding=padding)
+    cfg = make_config(seed, cfg_kind, geometry=geo, variation=variation, vseed=seed % 1000)
     a, b = AccumulatorArray(cfg), AccumulatorArray(cfg)
     x, y, p = random_events(cfg.geometry, n, seed)
     for chunk in np.array_split(np.arange(n), split):  # any batching

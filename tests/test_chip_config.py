@@ -28,6 +28,21 @@ def test_geometry_defaults_match_paper():
     assert g.weight_shape == (32, 2, 3, 3)
 
 
+def test_padding_geometry_and_file():
+    """DVS128 with padding 1: 64 x 64 neurons (the RTL's DVS128 build); without padding 63;
+    a configuration without padding writes no such field (older benches read it)."""
+    assert (Geometry(128, 128).out_height, Geometry(128, 128, padding=1).out_width) == (63, 64)
+    assert "padding" not in _random_config().to_dict()["geometry"]
+    d = _random_config().to_dict()
+    d["geometry"]["padding"] = 1
+    back = ChipConfig.from_dict(json.loads(json.dumps(d)))
+    assert back.geometry.padding == 1 and back.to_dict() == d
+    for bad in (3, -1, 1.5, True):
+        d["geometry"]["padding"] = bad
+        with pytest.raises(ChipConfigError, match="geometry.padding"):
+            ChipConfig.from_dict(d)
+
+
 def test_round_trip(tmp_path):
     cfg = _random_config()
     path = cfg.save(tmp_path / "chip.json")

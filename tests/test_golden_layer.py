@@ -7,6 +7,7 @@ import torch
 
 from analog_models.accumulator import AccumulatorArray
 from analog_models.chip_config import ChipConfig
+from analog_models.mdwmtj import TRACK_TICKS
 from golden.export import check_matches, export_chip_config, first_layer_codes
 from golden.network import NetConfig, P2MNet
 from golden.p2m_layer import WEIGHT_LEVELS, P2MConv
@@ -168,3 +169,37 @@ def test_reprogramming_keeps_the_fabricated_transistors():
     assert set(np.unique(cfg_out.weight_codes)) == {6}
     with pytest.raises(ValueError, match="reprogram"):
         P2MConv(weight_config="cmos", reprogram=True)
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_padding_same_displacements_in_layer_and_chip(padding, tmp_path):
+    """With the geometry's padding (windows hanging over the sensor edge), the nominal chip
+    built from the export moves every neuron's walls by what the fitted layer's padded
+    convolution says, for events anywhere on the sensor (edges and corners included)."""
+    net = small_net(p2m_padding=padding)
+    cfg = ChipConfig.load(export_chip_config(net, 32_000, variation="none")
+                          .save(tmp_path / "chip.json"))
+    g = cfg.geometry
+    assert (g.padding, g.out_height) == (padding, (9 + 2 * padding - 3) // 2 + 1)
+    assert net.first_shape == (4, g.out_height, g.out_width)
+    chip = AccumulatorArray(cfg)
+    rng = np.random.default_rng(padding)
+    n = 400
+    x, y, p = rng.integers(0, 9, n), rng.integers(0, 9, n), rng.integers(0, 2, n)
+    x[:4], y[:4] = [0, 8, 0, 8], [0, 0, 8, 8]  # the corners
+    chip.apply_events(x, y, p)
+    counts = torch.zeros(1, 2, 9, 9)
+    np.add.at(counts[0].numpy(), (p, y, x), 1.0)
+    with torch.no_grad():
+        net.p2m.quantize = True
+        pos, neg = net.p2m.increments(counts)
+    full = 1.0 / net.p2m.curves.n_fs
+    # events that reach each neuron (any cell): the padded convolution with a ones kernel
+    reach = torch.nn.functional.conv2d(counts.sum(1, keepdim=True), torch.ones(1, 1, 3, 3),
+                                       stride=2, padding=padding)[0, 0].numpy()
+    assert reach[0, 0] > 0 and reach[-1, -1] > 0
+    for acc, want in ((chip.acc_pos.ticks, pos[0]), (chip.acc_neg.ticks, neg[0])):
+        got = acc / float(TRACK_TICKS)
+        err = np.abs(got - want.numpy().clip(max=1.0))
+        # the fit error of g: 2.5 % of full scale per event (test_export_matches_...)
+        assert np.all(err <= 0.025 * full * reach + 1e-12), err.max()

@@ -118,6 +118,11 @@ class AccumulatorArray:
                 stream_rng(seed, "comparator"), ns, 3.0)
         else:
             self.comp_offset = np.zeros(ns)
+        #: each comparator's offset trim (V), subtracted from its input: trim code x LSB
+        self.comp_trim = np.zeros(ns)
+        if config.comparator_trim is not None:
+            self.comp_trim = np.asarray(config.comparator_trim, np.float64) \
+                * c.comparator_trim_lsb
         self._mos_z = (truncated_normal(stream_rng(seed, "mos_vt"), self.cell_shape, 3.0),
                        truncated_normal(stream_rng(seed, "mos_beta"), self.cell_shape, 3.0))
         if not var_on:
@@ -541,7 +546,7 @@ class AccumulatorArray:
         return m, moved
 
     def sample(self) -> np.ndarray:
-        """Latch every comparator: flags (C, OH, OW) bool, ``V_pre > V_th + offset``.
+        """Latch every comparator: flags (C, OH, OW) bool, ``V_pre > V_th + offset + trim``.
 
         Exact without solving the divider for V_pre (:class:`DividerComparator`: the sign
         of ``I_top - I_bot`` at ``V_th + offset``); the per-neuron reference terms are kept
@@ -552,7 +557,7 @@ class AccumulatorArray:
         if self._latch is None:
             pr, acc = self.preset, self.preset.accumulator
             self._latch = DividerComparator(acc, acc, pr.circuit.v_read,
-                                            self.v_th() + self.comp_offset,
+                                            self.v_th() + self.comp_offset + self.comp_trim,
                                             self.acc_neg.r_scale, self.acc_neg.hm_scale,
                                             self.acc_pos.r_scale, self.acc_pos.hm_scale)
         m_neg, mv_neg = self._wall_means("neg", self.acc_neg)

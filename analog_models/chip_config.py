@@ -17,6 +17,10 @@ nested lists of integers. Shapes (C channels, P polarities, K kernel):
   only, the fabricated transistor width code in series with the weight MDWMTJ.
 - ``threshold_codes``  (C,) int in [0, 2**threshold_bits - 1]: per-channel
   (kernel-dependent, paper Sec. 4) code of the threshold divider's MDWMTJs.
+- ``comparator_trim``  (C, OH, OW) int, optional: each neuron's comparator offset-trim
+  code (signed, ``circuit.comparator_trim_bits`` of ``circuit.comparator_trim_lsb``
+  volts each), found by a calibration at rest (``analog_models.calibration``) and held
+  with the chip (as production-test trims are, in fuses); absent: no trim (0).
 - ``window_us``: integration window length in microseconds.
 - ``variation_seed``: seed of the static (per chip instance) variation;
   ``variation``: "paper" (3-sigma mismatch, 20 % MDWMTJ R, 10 % pulse jitter) or "none".
@@ -110,6 +114,7 @@ class ChipConfig:
     weight_codes: np.ndarray | None = None
     transistor_codes: np.ndarray | None = None
     threshold_codes: np.ndarray | None = None
+    comparator_trim: np.ndarray | None = None
     window_us: int = 10_000
     variation: str = "paper"
     variation_seed: int = 0
@@ -169,6 +174,11 @@ class ChipConfig:
             )
         _check_array("threshold_codes", self.threshold_codes, (g.channels,), 0,
                      2**self.threshold_bits - 1)
+        if self.comparator_trim is not None:
+            self.comparator_trim = np.asarray(self.comparator_trim)
+            half = 2 ** (PRESETS[self.device_preset].circuit.comparator_trim_bits - 1)
+            _check_array("comparator_trim", self.comparator_trim, g.neuron_shape, -half,
+                         half - 1)
         if not isinstance(self.meta, dict):
             raise ChipConfigError(f"meta: must be an object, got {type(self.meta).__name__}")
 
@@ -208,6 +218,8 @@ class ChipConfig:
         }
         if self.transistor_codes is not None:
             d["transistor_codes"] = self.transistor_codes.astype(int).tolist()
+        if self.comparator_trim is not None:
+            d["comparator_trim"] = self.comparator_trim.astype(int).tolist()
         return d
 
     @classmethod
@@ -236,7 +248,8 @@ class ChipConfig:
                      "threshold_bits", "window_us", "variation", "variation_seed", "meta"):
             if name in d:
                 kwargs[name] = d[name]
-        for name in ("weight_sign", "weight_codes", "transistor_codes", "threshold_codes"):
+        for name in ("weight_sign", "weight_codes", "transistor_codes", "threshold_codes",
+                     "comparator_trim"):
             if name in d:
                 kwargs[name] = _to_int_array(name, d[name])
         return cls(**kwargs)

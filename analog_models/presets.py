@@ -141,6 +141,12 @@ class CircuitParams:
     read_margin: float = 0.25  # required margin of the worst-case read current below I_TH1
     # (assumption: covers I_TH1 spread and thermally assisted creep; checked by validate())
     comparator_offset_sigma: float = 1.0e-3  # V, comparator input offset sigma (assumption)
+    comparator_trim_lsb: float = 0.5e-3  # V, step of each comparator's offset-trim DAC
+    # (beyond the paper: a per-neuron trim, as offset-calibrated comparators carry (Razavi,
+    # "The StrongARM latch", IEEE Solid-State Circuits Magazine 7(2), 2015); set by a
+    # calibration at rest, analog_models.calibration)
+    comparator_trim_bits: int = 6  # signed trim codes -32..31: +-16 mV at 0.5 mV, above the
+    # largest rest offset of a chip with the paper's variation (15 mV measured, 3-sigma)
     reset_current: float = 13.5e-6  # A, magnitude of the long negative accumulator reset
     # pulse (paper Sec. 2: "a long-duration current from T2 to T1"). Assumption, chosen for
     # the RTL's RST_WIDTH: v(13.5 uA) = 13.2 m/s sweeps the 1 um track in 75.9 ns = 7.6
@@ -228,6 +234,7 @@ class DevicePreset:
         acc = self.accumulator
         for name in ("v_write_cmos", "v_write_mdwmtj", "v_write_cmosx", "v_gate",
                      "write_pulse_width", "jitter_sigma", "v_read", "comparator_offset_sigma",
+                     "comparator_trim_lsb",
                      "reset_current", "reset_pulse_width", "prog_current", "prog_reset_width",
                      "prog_set_width", "read_margin"):
             v = getattr(c, name)

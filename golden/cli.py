@@ -54,6 +54,8 @@ def _train(args) -> int:
             arch[key] = getattr(args, key)
     if args.channels is not None:
         arch["p2m_channels"] = args.channels
+    if args.offset_trim:
+        arch["offset_trim"] = True
     cfg = TrainConfig(dataset=args.dataset, data=args.data, mode=args.mode, noise=args.noise,
                       weights=args.weights, epochs=args.epochs, batch_size=args.batch_size,
                       lr=args.lr, weight_decay=args.weight_decay, seed=args.seed, T=args.T,
@@ -75,7 +77,8 @@ def _eval(args) -> int:
     r = evaluate(resolve_checkpoint(args.checkpoint), data=args.data, split=args.split,
                  mode=args.mode, noise=args.noise, quantize=not args.no_quantize,
                  chip_config=args.chip, variation_seed=args.variation_seed, limit=args.limit,
-                 progress=not args.json, device=args.device, seed=args.seed)
+                 progress=not args.json, device=args.device, seed=args.seed,
+                 offset_trim=args.offset_trim)
     if args.json:
         print(json.dumps(r, indent=1))
     else:
@@ -97,7 +100,7 @@ def _export(args) -> int:
     cfg = export_chip_config(net, int(meta["train"]["window_us"]), variation=args.variation,
                              variation_seed=args.variation_seed, device_preset=args.preset,
                              meta={"checkpoint": str(ck), "dataset": meta["train"]["dataset"],
-                                   "T": int(meta["train"]["T"])})
+                                   "T": int(meta["train"]["T"])}, offset_trim=args.offset_trim)
     out = Path(args.out)
     if out.parent != Path(""):
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +109,8 @@ def _export(args) -> int:
     print(f"wrote {out}: {cfg.weight_config} weights, {int((signs != 0).sum())} of "
           f"{signs.size} cells present, thresholds {sorted(set(cfg.threshold_codes.tolist()))}, "
           f"window {cfg.window_us} us, preset {cfg.device_preset}, variation "
-          f"{cfg.variation} seed {cfg.variation_seed}")
+          f"{cfg.variation} seed {cfg.variation_seed}, comparator offset trim "
+          f"{'calibrated' if cfg.comparator_trim is not None else 'none'}")
     return 0
 
 
@@ -188,6 +192,10 @@ def register(subparsers) -> None:
                    help="max pooling after layers 1..4 (0/1), e.g. 1,1,1,0")
     p.add_argument("--hidden", type=int, default=None, help="hidden linear width (512)")
     p.add_argument("--channels", type=int, default=None, help="first-layer channels (32)")
+    p.add_argument("--offset-trim", action="store_true",
+                   help="train for a chip whose comparators are offset-trimmed at rest "
+                        "(analog_models.calibration): no threshold term in the noise, and "
+                        "the export carries the trim")
     p.add_argument("--tau", type=float, default=None, help="LIF time constant (2)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: GPU if present)")
@@ -215,6 +223,10 @@ def register(subparsers) -> None:
                    "(default: the checkpoint's export)")
     p.add_argument("--variation-seed", type=int, default=0,
                    help="chip instance of --mode chip without --chip (default 0)")
+    p.add_argument("--offset-trim", action=argparse.BooleanOptionalAction, default=None,
+                   help="--mode chip without --chip: the chip with (or without) its "
+                        "comparators' offset trim calibrated at rest (default: as the "
+                        "checkpoint was trained)")
     p.add_argument("--limit", type=int, default=None, help="only the first N samples")
     p.add_argument("--seed", type=int, default=0, help="seed of the evaluation noise")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -234,6 +246,9 @@ def register(subparsers) -> None:
     p.add_argument("--variation-seed", type=int, default=0)
     p.add_argument("--variation", choices=("paper", "none"), default="paper")
     p.add_argument("--preset", default="paper2024", help="device preset")
+    p.add_argument("--offset-trim", action=argparse.BooleanOptionalAction, default=None,
+                   help="with (or without) the instance's comparator offset-trim codes, "
+                        "calibrated at rest (default: as the checkpoint was trained)")
     p.set_defaults(func=_export)
 
     p = subparsers.add_parser(

@@ -113,9 +113,12 @@ def evaluate(checkpoint: str | Path, data: str | Path | None = None, split: str 
              chip_config: str | Path | None = None, variation_seed: int = 0,
              limit: int | None = None, batch_size: int = 64, progress: bool = True,
              device: str | None = None, seed: int = 0,
-             energy_model: EnergyModel | None = None) -> dict[str, Any]:
+             energy_model: EnergyModel | None = None,
+             offset_trim: bool | None = None) -> dict[str, Any]:
     """Evaluate ``checkpoint`` on a split (module docstring); returns the metrics dict
-    (``accuracy`` 0-1, ``n_samples``, ``bandwidth``, ``energy_backend_norm``, ...)."""
+    (``accuracy`` 0-1, ``n_samples``, ``bandwidth``, ``energy_backend_norm``, ...).
+    ``offset_trim``: the exported chip (without ``chip_config``) with its comparators'
+    offset trim calibrated (analog_models.calibration); None: as the network was trained."""
     keep_heap()
     t0 = time.perf_counter()
     net, meta = load_net(checkpoint)
@@ -146,13 +149,15 @@ def evaluate(checkpoint: str | Path, data: str | Path | None = None, split: str 
                 raise ValueError(f"{chip_config}: window_us is {config.window_us}, the "
                                  f"checkpoint was trained with {window_us}")
         else:
-            config = export_chip_config(net, window_us, variation_seed=variation_seed)
+            config = export_chip_config(net, window_us, variation_seed=variation_seed,
+                                        offset_trim=offset_trim)
         chip = ChipFirstLayer(config, T)
         samples = [ds[i][0] for i in range(len(ds))]
         first = chip.run_many(samples, progress=progress)
         result["chip"] = {"variation": config.variation,
                           "variation_seed": int(config.variation_seed),
-                          "device_preset": config.device_preset}
+                          "device_preset": config.device_preset,
+                          "offset_trim": config.comparator_trim is not None}
         net.set_mode("fitted", noise=0.0, quantize=True)
         ref = run_batches(net, framed.counts, batch_size, progress=progress, desc="fitted")
         torch.manual_seed(seed)
@@ -223,7 +228,8 @@ def format_result(r: dict[str, Any]) -> str:
         ag = r["agreement"]
         c = r["chip"]
         lines += [f"  chip instance       {c['device_preset']}, variation {c['variation']}, "
-                  f"seed {c['variation_seed']}",
+                  f"seed {c['variation_seed']}, comparator offset trim "
+                  f"{'on' if c.get('offset_trim') else 'off'}",
                   f"  fitted accuracy     {100 * r['fitted_noisy_accuracy']:.2f} % (quantized, "
                   f"with the trained noise {r['fitted_noise']:g}: the model the chip is held "
                   f"to); {100 * r['fitted_accuracy']:.2f} % nominal (no noise: a network "

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from analog_models.calibration import calibrated
 from analog_models.chip_config import ChipConfig, Geometry
 from analog_models.presets import get_preset
 from golden.network import P2MNet
@@ -49,8 +50,10 @@ def first_layer_codes(net: P2MNet) -> dict[str, np.ndarray]:
 
 def export_chip_config(net: P2MNet, window_us: int, variation: str = "paper",
                        variation_seed: int = 0, device_preset: str = "paper2024",
-                       meta: dict | None = None) -> ChipConfig:
-    """The :class:`ChipConfig` of ``net``'s first layer (module docstring)."""
+                       meta: dict | None = None, offset_trim: bool | None = None) -> ChipConfig:
+    """The :class:`ChipConfig` of ``net``'s first layer (module docstring); ``offset_trim``:
+    with the instance's comparator offset-trim codes (analog_models.calibration); None:
+    as the network was trained (``NetConfig.offset_trim``)."""
     cfg = net.cfg
     q = first_layer_codes(net)
     levels = q["levels"]
@@ -69,14 +72,17 @@ def export_chip_config(net: P2MNet, window_us: int, variation: str = "paper",
     geo = Geometry(sensor_height=cfg.sensor_height, sensor_width=cfg.sensor_width,
                    polarities=cfg.polarities, channels=cfg.p2m_channels, kernel=cfg.p2m_kernel,
                    stride=cfg.p2m_stride, padding=cfg.p2m_padding)
-    return ChipConfig(geometry=geo, weight_config=cfg.weight_config,
-                      device_preset=device_preset, weight_bits=4, transistor_bits=4,
-                      threshold_bits=int(np.log2(net.p2m.curves.threshold_levels.numel())),
-                      weight_sign=q["weight_sign"], weight_codes=weight_codes,
-                      transistor_codes=transistor_codes,
-                      threshold_codes=q["threshold_codes"], window_us=int(window_us),
-                      variation=variation, variation_seed=int(variation_seed),
-                      meta=dict(meta or {}))
+    config = ChipConfig(geometry=geo, weight_config=cfg.weight_config,
+                        device_preset=device_preset, weight_bits=4, transistor_bits=4,
+                        threshold_bits=int(np.log2(net.p2m.curves.threshold_levels.numel())),
+                        weight_sign=q["weight_sign"], weight_codes=weight_codes,
+                        transistor_codes=transistor_codes,
+                        threshold_codes=q["threshold_codes"], window_us=int(window_us),
+                        variation=variation, variation_seed=int(variation_seed),
+                        meta=dict(meta or {}))
+    if offset_trim is None:
+        offset_trim = bool(cfg.offset_trim)
+    return calibrated(config) if offset_trim else config
 
 
 def check_matches(config: ChipConfig, net: P2MNet, where: str) -> None:

@@ -37,6 +37,8 @@ class NetConfig:
     p2m_kernel: int = 3
     p2m_stride: int = 2
     p2m_padding: int = 0  # rows/columns of no pixels around the sensor (1: 128 -> 64)
+    offset_trim: bool = False  # the chip's comparators are offset-trimmed at rest
+    # (analog_models.calibration): the export carries the trim, the noise no threshold term
     weight_config: str = "cmos+x"
     widths: tuple[int, ...] = (64, 128, 128)  # conv layers 2..4
     pool: tuple[bool, ...] = (True, True, True, False)  # after layers 1..4
@@ -108,7 +110,8 @@ class P2MNet(nn.Module):
         self.p2m = P2MConv(cfg.polarities, cfg.p2m_channels, cfg.p2m_kernel, cfg.p2m_stride,
                            cfg.weight_config, f1f2=f1f2, threshold_init=cfg.threshold_init,
                            tau=cfg.tau, reprogram=cfg.reprogram, f2=cfg.f2,
-                           threshold_min=cfg.threshold_min, padding=cfg.p2m_padding)
+                           threshold_min=cfg.threshold_min, padding=cfg.p2m_padding,
+                           offset_trim=cfg.offset_trim)
         h, w = self.p2m.output_size(cfg.sensor_height, cfg.sensor_width)
         if h < 1 or w < 1:
             raise ValueError(f"sensor {cfg.sensor_height}x{cfg.sensor_width} is smaller "

@@ -117,13 +117,18 @@ class P2MConv(nn.Module):
                  noise: float = 0.0, quantize: bool = False, f1f2: F1F2 | None = None,
                  threshold_init: float = 0.1, tau: float = 2.0, reprogram: bool = False,
                  device_preset: str = "paper2024", f2: str = "exact",
-                 threshold_min: float | None = None, padding: int = 0) -> None:
+                 threshold_min: float | None = None, padding: int = 0,
+                 offset_trim: bool = False) -> None:
         super().__init__()
         self.in_channels, self.channels = int(in_channels), int(channels)
         self.kernel, self.stride = int(kernel), int(stride)
         if not 0 <= int(padding) < self.kernel:
             raise ValueError(f"padding: must lie in [0, {self.kernel - 1}], got {padding!r}")
         self.padding = int(padding)  # rows/columns of no pixels around the sensor
+        # the chip's comparators carry a calibrated offset trim (analog_models.calibration):
+        # it cancels each neuron's threshold-divider and comparator offsets at rest, so the
+        # noise has no threshold term
+        self.offset_trim = bool(offset_trim)
         self.curves = TorchCurves(weight_config, f1f2)
         self.weight_config = weight_config
         self.weight = nn.Parameter(torch.empty(channels, in_channels, kernel, kernel))
@@ -302,7 +307,8 @@ class P2MConv(nn.Module):
                 inc, kz = c.add_f1_noise(inc, kz), None
             k_v = scale * torch.randn(shape[1:], dtype=inc.dtype, device=inc.device)
         th = self.effective_threshold().view(-1, 1, 1)
-        if scale > 0:  # each neuron's own threshold: divider spread and comparator offset
+        if scale > 0 and not self.offset_trim:  # each neuron's own threshold: divider
+            # spread and comparator offset
             th = th + scale * c.threshold_sigma(th) * torch.randn(
                 shape[1:], dtype=inc.dtype, device=inc.device)
         return membrane(inc, th, c.f2_tables, c.d0, c.dd, SURROGATE_WIDTH, k_v, kz,

@@ -90,3 +90,18 @@ def test_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--out", "x", "--noise", "150%"])
     assert "must lie in [0, 1]" in capsys.readouterr().err
+
+
+def test_chip_mode_with_the_offset_trim_follows_the_nominal_model(tiny_checkpoint, capsys):
+    """--offset-trim: the exported chip with its comparators trimmed at rest; it agrees with
+    the nominal fitted model on more neuron-windows than the chip as fabricated."""
+    eq = {}
+    for flag in ("--offset-trim", "--no-offset-trim"):
+        capsys.readouterr()
+        assert main(["eval", str(tiny_checkpoint), "--mode", "chip", flag, "--limit", "4",
+                     "--json", "--threads", "1"]) == 0
+        r = json.loads(capsys.readouterr().out)
+        assert r["chip"]["offset_trim"] is (flag == "--offset-trim")
+        eq[flag] = r["agreement"]["neuron_windows_equal"]
+    print(eq)
+    assert eq["--offset-trim"] > eq["--no-offset-trim"] and eq["--offset-trim"] > 0.95, eq

@@ -203,3 +203,21 @@ def test_padding_same_displacements_in_layer_and_chip(padding, tmp_path):
         err = np.abs(got - want.numpy().clip(max=1.0))
         # the fit error of g: 2.5 % of full scale per event (test_export_matches_...)
         assert np.all(err <= 0.025 * full * reach + 1e-12), err.max()
+
+
+def test_offset_trim_network_exports_the_trim_and_draws_no_threshold_noise(monkeypatch):
+    """NetConfig.offset_trim: the export carries the instance's trim codes (explicit
+    offset_trim=False leaves them out), and the fitted noise has no threshold term (the
+    trim cancels each neuron's divider and comparator offsets at rest)."""
+    net = small_net(offset_trim=True)
+    cfg = export_chip_config(net, 32_000)
+    assert cfg.comparator_trim is not None and cfg.comparator_trim.shape == (4, 4, 4)
+    assert export_chip_config(net, 32_000, offset_trim=False).comparator_trim is None
+    assert export_chip_config(small_net(), 32_000).comparator_trim is None
+
+    def no_threshold_noise(*_):
+        raise AssertionError("threshold noise drawn for an offset-trimmed chip")
+
+    monkeypatch.setattr(net.p2m.curves, "threshold_sigma", no_threshold_noise)
+    net.set_mode("fitted", noise=0.1)
+    net(torch.poisson(torch.full((2, 2, 2, 9, 9), 0.5)))

@@ -147,6 +147,17 @@ class TorchCurves(nn.Module):
         """Std of the normalized V_pre at ``d_diff`` (20 % R variation, Monte Carlo)."""
         return interp_uniform(d_diff, self.d0, self.dd, self.f2_tables[1])
 
+    def f2_tables_trimmed(self) -> torch.Tensor:
+        """``f2_tables`` (2, G) with the spread a rest-state offset trim leaves in place of
+        f2_sigma: ``sqrt(max(f2_sigma(x)^2 - f2_sigma(0)^2, 0))``, the error at ``x`` taken
+        as the rest error (which the trim cancels) plus an independent part. Conservative:
+        the two come from the same static resistance factors, so the true residual is
+        nearer ``|f2_sigma(x) - f2_sigma(0)|``, smaller."""
+        s0 = self.f2_sigma(torch.zeros((), dtype=self.f2_tables.dtype,
+                                       device=self.f2_tables.device))
+        res = torch.sqrt(torch.clamp(self.f2_tables[1] ** 2 - s0 ** 2, min=0.0))
+        return torch.stack([self.f2_tables[0], res])
+
     def threshold_sigma(self, v_th: torch.Tensor) -> torch.Tensor:
         """Std of a programmed threshold (normalized V) at level ``v_th``: the divider's
         spread (f2_sigma at the same normalized level) and the comparator offset."""

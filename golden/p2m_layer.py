@@ -126,8 +126,9 @@ class P2MConv(nn.Module):
             raise ValueError(f"padding: must lie in [0, {self.kernel - 1}], got {padding!r}")
         self.padding = int(padding)  # rows/columns of no pixels around the sensor
         # the chip's comparators carry a calibrated offset trim (analog_models.calibration):
-        # it cancels each neuron's threshold-divider and comparator offsets at rest, so the
-        # noise has no threshold term
+        # it cancels each neuron's threshold-divider, comparator and V_pre offsets at rest,
+        # so the noise has no threshold term and V's spread is what is left beyond rest
+        # (TorchCurves.f2_tables_trimmed)
         self.offset_trim = bool(offset_trim)
         self.curves = TorchCurves(weight_config, f1f2)
         self.weight_config = weight_config
@@ -311,6 +312,7 @@ class P2MConv(nn.Module):
             # spread and comparator offset
             th = th + scale * c.threshold_sigma(th) * torch.randn(
                 shape[1:], dtype=inc.dtype, device=inc.device)
-        return membrane(inc, th, c.f2_tables, c.d0, c.dd, SURROGATE_WIDTH, k_v, kz,
+        tables = c.f2_tables_trimmed() if self.offset_trim else c.f2_tables
+        return membrane(inc, th, tables, c.d0, c.dd, SURROGATE_WIDTH, k_v, kz,
                         tuple(c.sigma_fit.tolist()),
                         c.f2_exact if self.f2_model == "exact" else None)

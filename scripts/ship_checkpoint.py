@@ -53,10 +53,17 @@ def main(argv=None) -> int:
                  else "the real N-MNIST subset `../shared/data/nmnist-small` (900 recordings "
                       "for training and validation, a fixed seeded hold-out of 100 for the "
                       "test; `P2M_NMNIST_DIR`)")
+    trim = bool(meta["arch"].get("offset_trim"))
+    noise_note = (f"at {100 * tr['noise']:g} % noise (the characterized spread, "
+                  "docs/golden.md)" if tr["noise"] else "without noise (the nominal curves)")
+    if trim:
+        noise_note += (", for a chip whose comparators are offset-trimmed at rest "
+                       "(`--offset-trim`, docs/golden.md \"Offset trim\": the export carries "
+                       "each instance's trim codes)")
+    chip_note = "variation seed 0" + (", offset trim calibrated" if trim else "")
     readme = f"""# `{args.name}`
 
-Trained by `p2m train` on {data_note}: {tr['weights']} weights, `{tr['mode']}` first layer at
-{100 * tr['noise']:g} % noise (the characterized spread, docs/golden.md), T = {tr['T']}
+Trained by `p2m train` on {data_note}: {tr['weights']} weights, `{tr['mode']}` first layer {noise_note}, T = {tr['T']}
 windows of {tr['window_us'] / 1000:g} ms, seed {tr['seed']}, {tr['epochs']} epochs (the
 best validation epoch among the quantized ones: {best['epoch']}, validation
 {100 * best['val_accuracy']:.2f} %).
@@ -72,7 +79,7 @@ best validation epoch among the quantized ones: {best['epoch']}, validation
 | mode | accuracy | bandwidth | backend energy (of the conventional) |
 |---|---|---|---|
 | fitted, exported codes, {100 * f['noise']:g} % noise (seed 0) | {100 * f['accuracy']:.2f} % | {f['bandwidth']:.3f} | {f['energy_backend_norm']:.3f} |
-| chip, one instance (variation seed 0) | {100 * c['accuracy']:.2f} % | {c['bandwidth']:.3f} | {c['energy_backend_norm']:.3f} |
+| chip, one instance ({chip_note}) | {100 * c['accuracy']:.2f} % | {c['bandwidth']:.3f} | {c['energy_backend_norm']:.3f} |
 | fitted, nominal (no noise) | {100 * c['fitted_accuracy']:.2f} % | | |
 | ideal (the same weights through the digital baseline, not trained for it) | {100 * results['ideal']['accuracy']:.2f} % | | |
 

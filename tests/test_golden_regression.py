@@ -62,3 +62,19 @@ def test_shipped_checkpoint_reproduces_its_recorded_accuracy(name, mode):
     assert r["n_samples"] == rec["n_samples"]
     assert abs(r["accuracy"] - rec["accuracy"]) <= TOLERANCE[kind], (
         f"{name} {mode}: {r['accuracy']:.4f} now, {rec['accuracy']:.4f} recorded")
+
+
+def test_offset_trimmed_checkpoints_meet_the_targets():
+    """The issue's targets, on the recorded accuracies of the checkpoints trained for an
+    offset-trimmed chip (docs/golden.md "Offset trim"): >= 95 % (digits test split) and
+    >= 92 % (real N-MNIST hold-out) in fitted mode, and the chip within 2 points of it."""
+    trimmed = [n for n in SHIPPED if json.loads((shipped_dir() / n / "model.json")
+                                                 .read_text())["arch"].get("offset_trim")]
+    assert {json.loads((shipped_dir() / n / "model.json").read_text())["train"]["dataset"]
+            for n in trimmed} == {"default", "nmnist"}, trimmed
+    for name in trimmed:
+        folder = shipped_dir() / name
+        kind = json.loads((folder / "model.json").read_text())["train"]["dataset"]
+        rec = json.loads((folder / REGRESSION).read_text())["entries"]
+        fitted, chip = rec["fitted"]["accuracy"], rec["chip"]["accuracy"]
+        assert fitted >= TARGET[kind] and abs(chip - fitted) <= 0.02, (name, fitted, chip)

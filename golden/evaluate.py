@@ -230,10 +230,13 @@ def format_result(r: dict[str, Any]) -> str:
         lines += [f"  chip instance       {c['device_preset']}, variation {c['variation']}, "
                   f"seed {c['variation_seed']}, comparator offset trim "
                   f"{'on' if c.get('offset_trim') else 'off'}",
-                  f"  fitted accuracy     {100 * r['fitted_noisy_accuracy']:.2f} % (quantized, "
-                  f"with the trained noise {r['fitted_noise']:g}: the model the chip is held "
-                  f"to); {100 * r['fitted_accuracy']:.2f} % nominal (no noise: a network "
-                  f"trained with the chip's offsets leans on them, docs/golden.md)",
+                  (f"  fitted accuracy     {100 * r['fitted_noisy_accuracy']:.2f} % (quantized, "
+                   f"with the trained noise {r['fitted_noise']:g}: the model the chip is held "
+                   f"to); {100 * r['fitted_accuracy']:.2f} % nominal (no noise: a network "
+                   f"trained with the chip's offsets leans on them, docs/golden.md)"
+                   if r["fitted_noise"] else
+                   f"  fitted accuracy     {100 * r['fitted_accuracy']:.2f} % (quantized, "
+                   f"nominal: the model the chip is held to)"),
                   f"  chip vs fitted      {100 * ag['neuron_windows_equal']:.2f} % of neuron-"
                   f"windows equal to the nominal model, spike Jaccard {ag['spike_jaccard']:.3f}, "
                   f"spikes {ag['chip_spikes_mean']:.0f} vs {ag['fitted_spikes_mean']:.0f} per "

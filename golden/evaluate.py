@@ -232,8 +232,7 @@ def format_result(r: dict[str, Any]) -> str:
                   f"{'on' if c.get('offset_trim') else 'off'}",
                   (f"  fitted accuracy     {100 * r['fitted_noisy_accuracy']:.2f} % (quantized, "
                    f"with the trained noise {r['fitted_noise']:g}: the model the chip is held "
-                   f"to); {100 * r['fitted_accuracy']:.2f} % nominal (no noise: a network "
-                   f"trained with the chip's offsets leans on them, docs/golden.md)"
+                   f"to); {100 * r['fitted_accuracy']:.2f} % nominal (no noise)"
                    if r["fitted_noise"] else
                    f"  fitted accuracy     {100 * r['fitted_accuracy']:.2f} % (quantized, "
                    f"nominal: the model the chip is held to)"),

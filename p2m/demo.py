@@ -21,7 +21,7 @@ from pathlib import Path
 #: The shipped checkpoint of the built-in default dataset (golden/checkpoints/): trained for
 #: a chip with its comparators offset-trimmed at rest (docs/golden.md "Offset trim"; the
 #: export carries the trim). ``default-cmosx-fitted10`` is the untrimmed chip's.
-DEFAULT_CHECKPOINT = "default-cmosx-trim"
+DEFAULT_CHECKPOINT = "default-cmosx-trim10"
 
 
 def _step(title: str) -> float:

@@ -77,4 +77,4 @@ def test_offset_trimmed_checkpoints_meet_the_targets():
         kind = json.loads((folder / "model.json").read_text())["train"]["dataset"]
         rec = json.loads((folder / REGRESSION).read_text())["entries"]
         fitted, chip = rec["fitted"]["accuracy"], rec["chip"]["accuracy"]
-        assert fitted >= TARGET[kind] and abs(chip - fitted) <= 0.02, (name, fitted, chip)
+        assert fitted >= TARGET[kind] and abs(chip - fitted) <= 0.02 + 1e-9, (name, fitted, chip)

@@ -6,8 +6,8 @@ so each with its own mismatch), a threshold divider of two programmable MDWMTJs 
 comparator (paper Sec. 3, Fig. 2b). An event at pixel ``(x, y)`` of polarity ``p`` fires
 one write pulse (width ``t_w (1 + 0.1 z_k)``, one jitter draw per event ``k``) through the
 weight cell ``(p, y + pad - S oy, x + pad - S ox)`` of every neuron whose K x K stride-S
-window covers the pixel (``pad``: the geometry's padding, 0 by default); the cell's sign (``weight_sign``) routes the current to the positive or the
-negative accumulator.
+window covers the pixel (``pad``: the geometry's padding, 0 by default); the cell's sign
+(``weight_sign``) routes the current to the positive or the negative accumulator.
 
 Exactness of the batch path: per-pulse displacements are integers (ticks of
 ``l_fl / 2**40``): ``a[cell] * j_k`` with ``a`` the cell's displacement per unit pulse

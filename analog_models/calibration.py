@@ -16,6 +16,8 @@ the code while it watches the neuron fire in empty windows, one window per bit, 
 it with the chip; the bench computes it from the instance's model. The trim lives in the
 configuration file (``ChipConfig.comparator_trim``); programming it through the RTL is not
 modelled (the analog bridge takes it from the file, as a chip loads fuses at power-up).
+The trim is calibrated for the programmed threshold codes (a divider's offset depends on
+its code): a chip whose thresholds are reprogrammed is calibrated again.
 """
 
 from __future__ import annotations

@@ -194,8 +194,8 @@ def register(subparsers) -> None:
     p.add_argument("--channels", type=int, default=None, help="first-layer channels (32)")
     p.add_argument("--offset-trim", action="store_true",
                    help="train for a chip whose comparators are offset-trimmed at rest "
-                        "(analog_models.calibration): no threshold term in the noise, and "
-                        "the export carries the trim")
+                        "(analog_models.calibration): the noise has no threshold term and "
+                        "only the V_pre spread the trim leaves; the export carries the trim")
     p.add_argument("--tau", type=float, default=None, help="LIF time constant (2)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: GPU if present)")

@@ -354,8 +354,8 @@ def run_test(name: str, seed: int | None = None, waves: bool = False,
            ENV_TEST: test, ENV_DIR: str(tdir), ENV_SEED: str(seed), ENV_SIM: sim,
            ENV_WAVES: "1" if waves else "",
            # cocotb rewrites the assertions of every module imported in the simulator by
-           # default ("*.py"), torch included: 4-5 s per simulation start (measured);
-           # only the testbench's own modules need it
+           # default ("*.py"), torch included: about 7 s more per simulation start that
+           # imports torch (measured); only the testbench's own modules need it
            "COCOTB_REWRITE_ASSERTION_FILES": os.environ.get("COCOTB_REWRITE_ASSERTION_FILES",
                                                             REWRITE_ASSERTIONS)}
     env.update({k: str(v) for k, v in knobs.items()})

@@ -98,3 +98,25 @@ def test_readout_slower_than_the_windows_reports_lost_events(tmp_path, chip, sam
     assert r["lost_events"] > 0
     assert r["lost_events"] <= np.count_nonzero(ev["t"] < 6 * 100)
     assert r["spike_mismatches"] > 0 and r["samples_off_documented_time"] > 0
+
+
+@needs_sim
+def test_cosim_campaign_on_the_trimmed_chip_matches_the_golden_chip_mode(tmp_path, capsys):
+    """`p2m cosim` end to end on the shipped offset-trimmed checkpoint (3 test samples, 2
+    workers): every sample spike-identical to the golden chip mode and of the same class,
+    and the campaign's chip accuracy equal to `p2m eval --mode chip` on the same samples and
+    chip instance (the golden model's value, tolerance 0: the spikes are identical)."""
+    from golden.cli import resolve_checkpoint
+    from golden.evaluate import evaluate
+    from p2m.cli import main
+
+    ck = resolve_checkpoint("default-cmosx-trim10")
+    assert main(["cosim", "--checkpoint", str(ck), "--samples", "3", "--workers", "2",
+                 "--out", str(tmp_path / "camp"), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["samples"] == 3 and s["failed"] == 0, s
+    assert s["spike_mismatches"] == 0 and s["class_agreement"] == 1.0, s
+    chips = json.loads((tmp_path / "camp" / "chips" / "chip_seed0.json").read_text())
+    assert "comparator_trim" in chips  # the export carries the instance's trim
+    golden = evaluate(ck, split="test", mode="chip", limit=3, progress=False)
+    assert s["chip_accuracy"] == s["golden_accuracy"] == golden["accuracy"], (s, golden)

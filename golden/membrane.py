@@ -71,7 +71,8 @@ class _Membrane(torch.autograd.Function):
         spikes = torch.empty((T,) + inc.shape[2:], dtype=inc.dtype, device=inc.device)
         # the state and what is saved keep inc's memory layout (elementwise ops between
         # tensors of one layout run contiguous; P2MConv passes a transposed view)
-        unsat = torch.empty_like(inc, dtype=torch.bool)
+        unsat = torch.empty_like(inc)  # 1.0 where a wall is below the track end (float: the
+        # comparison writes it directly, and the backward multiplies by it without a cast)
         slope = torch.empty_like(inc)  # dV/de_pos, dV/de_neg
         margin = torch.empty_like(spikes)  # v - theta
         for t in range(T):
@@ -119,7 +120,7 @@ class _Membrane(torch.autograd.Function):
                 sl[1].sub_(kd)
             m = torch.sub(v, theta, out=margin[t])
             fired = m > 0  # the comparator: strict, as the chip's
-            spikes[t] = fired
+            torch.gt(m, 0.0, out=spikes[t])
             d = e.masked_fill_(fired, 0.0)  # hard reset of both walls
         ctx.save_for_backward(spikes, unsat, slope, margin, deriv)
         ctx.width = width
@@ -136,7 +137,6 @@ class _Membrane(torch.autograd.Function):
         g_v = torch.mul(margin, c).square_().add_(1.0).reciprocal_() \
             .mul_(ALPHA / 2.0 / ctx.width).mul_(g_spikes)
         keep = 1.0 - spikes
-        unsat = unsat.to(g_spikes.dtype)  # a bool operand would take the slow mixed-type path
         g_inc = torch.empty_like(slope)
         g_d = torch.zeros_like(slope[0])
         for t in range(T - 1, -1, -1):

@@ -17,11 +17,12 @@ from pathlib import Path
 def main(argv=None) -> int:
     from golden.cli import resolve_checkpoint
     from tb.campaign import plan, run_campaign
+    from tb.cosim import DEFAULT_CHECKPOINT
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=4)
     args = ap.parse_args(argv)
-    ck = resolve_checkpoint("default-cmosx-fitted10")
+    ck = resolve_checkpoint(DEFAULT_CHECKPOINT)
     root = Path(tempfile.mkdtemp(prefix="p2m_bench_cosim_"))
     try:
         warm = root / "warm"  # builds the simulation once (cached for both campaigns)

@@ -25,8 +25,9 @@ def register(subparsers) -> None:
         description="The RTL under Icarus with the analog bridge, checked against the golden "
                     "chip mode spike for spike; resumable (finished samples are not run "
                     "again); merged JUnit XML and a summary (Markdown, JSON).")
-    p.add_argument("--checkpoint", default="default-cmosx-fitted10",
-                   help="checkpoint folder or shipped name (default %(default)s)")
+    p.add_argument("--checkpoint", default=None,
+                   help="checkpoint folder or shipped name (default: tb.cosim."
+                        "DEFAULT_CHECKPOINT, the shipped checkpoint of the chip-level tests)")
     p.add_argument("--data", default=None, help="dataset folder (default: the checkpoint's)")
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--samples", type=int, default=4, help="samples per chip instance")
@@ -50,10 +51,11 @@ def _cosim(args) -> int:
 
     from golden.cli import resolve_checkpoint
     from tb.campaign import SUMMARY_KEYS, plan, run_campaign
+    from tb.cosim import DEFAULT_CHECKPOINT
 
     out = Path(args.out)
-    tasks = plan(resolve_checkpoint(args.checkpoint), out, args.samples, chips=args.chips,
-                 data=args.data, split=args.split, backpressure=args.backpressure,
+    tasks = plan(resolve_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT), out, args.samples,
+                 chips=args.chips, data=args.data, split=args.split, backpressure=args.backpressure,
                  seed=args.seed, timeout_s=args.timeout, first=args.first, waves=args.waves)
     s = run_campaign(tasks, out, workers=args.workers, scheduler=args.scheduler,
                      progress=not args.json)

@@ -47,10 +47,8 @@ from analog_models.chip_config import ChipConfig
 from tb.bridge_core import check_events
 from tb.program_chip import check_programmable
 
-#: The shipped checkpoint the chip-level tests use.
+#: The shipped checkpoint the chip-level tests, ``p2m cosim`` and its bench use.
 DEFAULT_CHECKPOINT = "default-cmosx-fitted10"
-#: Until that checkpoint is shipped in golden/checkpoints: where the training run writes it
-#: (remove when shipped).
 BACKPRESSURES = ("none", "random")
 
 

@@ -30,9 +30,11 @@ import pyuvm
 from cocotb.triggers import RisingEdge, Timer
 
 from analog_models.chip_config import ChipConfig
+from tb.bridge_core import PS_PER_US
 from tb.common import now_ps, np_rng, run_config
 from tb.cosim_flow import (
     BACKPRESSURE_NS,
+    END_MARGIN_PS,
     CosimTest,
     Watchdog,
     configure,
@@ -126,7 +128,7 @@ class CosimJob(CosimTest):
         task = cocotb.start_soon(serve())
         t0 = time.perf_counter()
         item = await r.write("CTRL", 1)
-        t_end = sample_origin_ps(self.timing, item.t_ps) + T * W * 1_000_000 + 2_000_000
+        t_end = sample_origin_ps(self.timing, item.t_ps) + T * W * PS_PER_US + END_MARGIN_PS
         await Timer(t_end - now_ps(), unit="ps")
         await r.write("CTRL", 0)
         await self.env.wait_readout_idle()

@@ -30,8 +30,11 @@ import torch
 ALPHA = 2.0  # arctan surrogate sharpness (SpikingJelly's ATan default)
 
 
-def _surrogate_grad(u: torch.Tensor) -> torch.Tensor:
-    return (ALPHA / 2.0) / (1.0 + (math.pi / 2.0 * ALPHA * u) ** 2)
+def _surrogate_grad(u: torch.Tensor, width: float = 1.0) -> torch.Tensor:
+    """The arctan surrogate's derivative at ``u / width``, over ``width``:
+    ``alpha / 2 / (1 + (pi/2 alpha u / width)^2) / width``, in one new buffer."""
+    c = math.pi / 2.0 * ALPHA / width
+    return torch.mul(u, c).square_().add_(1.0).reciprocal_().mul_(ALPHA / 2.0 / width)
 
 
 def _line_tables(tab: torch.Tensor):
@@ -132,10 +135,7 @@ class _Membrane(torch.autograd.Function):
         spikes, unsat, slope, margin, deriv = ctx.saved_tensors
         T = spikes.shape[0]
         # dL/dv = dL/ds * surrogate'((v - theta) / width) / width, all windows at once
-        # (in place on one buffer: _surrogate_grad(margin / width) g_spikes / width)
-        c = math.pi / 2.0 * ALPHA / ctx.width
-        g_v = torch.mul(margin, c).square_().add_(1.0).reciprocal_() \
-            .mul_(ALPHA / 2.0 / ctx.width).mul_(g_spikes)
+        g_v = _surrogate_grad(margin, ctx.width).mul_(g_spikes)
         keep = 1.0 - spikes
         g_inc = torch.empty_like(slope)
         g_d = torch.zeros_like(slope[0])

@@ -82,8 +82,8 @@ def demo_golden(out: Path, seed: int = 0, samples: int = 40) -> dict:
     cfg.save(out / "chip.json")
     results = {}
     for mode in ("fitted", "chip"):
-        r = evaluate(ck, split="test", mode=mode, limit=samples, variation_seed=seed,
-                     seed=seed, progress=False)
+        r = evaluate(ck, split="test", mode=mode, limit=samples, seed=seed, progress=False,
+                     chip_config=out / "chip.json" if mode == "chip" else None)
         results[mode] = r
         print("\n".join("    " + line for line in format_result(r).splitlines()))
         (out / f"eval_{mode}.json").write_text(json.dumps(r, indent=1) + "\n")

@@ -46,12 +46,10 @@ def rtl_spikes(rec: SampleRecord, geo: Geometry) -> np.ndarray:
     (window ``k`` of the sample's grid; a sample taken late counts for the window whose end
     it followed)."""
     out = np.zeros((rec.T, geo.n_ch, geo.out_h, geo.out_w), bool)
-    yb, xb = geo.y_bits, geo.x_bits
     for w in rec.windows:
         if not 0 <= w.k < rec.T or w.aer is None or w.aer.size == 0:
             continue
-        a = w.aer.astype(np.int64)
-        out[w.k, a >> (yb + xb), (a >> xb) & ((1 << yb) - 1), a & ((1 << xb) - 1)] = True
+        out[(w.k, *geo.addr_unpack(w.aer.astype(np.int64)))] = True
     return out
 
 

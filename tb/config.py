@@ -141,7 +141,7 @@ class Geometry:
         return (ch << (self.y_bits + self.x_bits)) | (y << self.x_bits) | x
 
     def addr_unpack(self, addr: int) -> tuple[int, int, int]:
-        """``{channel, y, x}`` -> (channel, y, x)."""
+        """``{channel, y, x}`` -> (channel, y, x); ``addr`` an int or an int array."""
         return (addr >> (self.y_bits + self.x_bits), (addr >> self.x_bits) & ((1 << self.y_bits) - 1),
                 addr & ((1 << self.x_bits) - 1))
 

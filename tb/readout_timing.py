@@ -43,6 +43,15 @@ def event_cycles(ack_latency: int = 0) -> int:
     return 2 * int(ack_latency) + 6
 
 
+def _channel_cycles(n: np.ndarray, geo: Geometry, rst_width: int,
+                    ack_latency: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel with ``n`` spikes: the cycles before its reset setup begins (scan, pick,
+    events) and all its cycles (with the reset: RST_WIDTH + 3), (N_CH,) int64 each."""
+    scan = geo.flag_settle + 1
+    busy = scan + (n > 0) * PICK_CYCLES + n * event_cycles(ack_latency)
+    return busy, busy + (n > 0) * (int(rst_width) + 3)
+
+
 def reset_rise_cycles(spikes_per_channel: np.ndarray, geo: Geometry, rst_width: int,
                       ack_latency: int = 0) -> np.ndarray:
     """Cycles from the latch edge to the rise of each channel's reset pulse, (N_CH,) int64
@@ -54,20 +63,17 @@ def reset_rise_cycles(spikes_per_channel: np.ndarray, geo: Geometry, rst_width: 
     RESET_SETUP_CYCLES after its last spike's handshake is back to zero
     (REGISTERS.md "Timing": K (RST_WIDTH + 6) in all per spiking channel)."""
     n = np.asarray(spikes_per_channel, dtype=np.int64).reshape(-1)
-    scan = geo.flag_settle + 1
-    busy = (n > 0) * PICK_CYCLES + n * event_cycles(ack_latency)
-    cost = scan + busy + (n > 0) * (int(rst_width) + 3)
+    busy, cost = _channel_cycles(n, geo, rst_width, ack_latency)
     start = np.concatenate([[0], np.cumsum(cost)[:-1]])
-    return start + scan + busy + RESET_SETUP_CYCLES
+    return start + busy + RESET_SETUP_CYCLES
 
 
 def readout_cycles(spikes_per_channel: np.ndarray, geo: Geometry, rst_width: int,
                    ack_latency: int = 0) -> int:
     """Cycles from the latch edge to the edge at which STATUS.BUSY falls:
-    N_CH (FLAG_SETTLE + 1) + S (2L + 6) + K (RST_WIDTH + 6)."""
+    N_CH (FLAG_SETTLE + 1) + S (2L + 6) + K (RST_WIDTH + 6), the channels' costs summed."""
     n = np.asarray(spikes_per_channel, dtype=np.int64).reshape(-1)
-    return int(geo.n_ch * (geo.flag_settle + 1) + n.sum() * event_cycles(ack_latency)
-               + np.count_nonzero(n) * (int(rst_width) + 3 + PICK_CYCLES))
+    return int(_channel_cycles(n, geo, rst_width, ack_latency)[1].sum())
 
 
 def sensor_us(t_ps: np.ndarray | int, t0_ps: int) -> np.ndarray:

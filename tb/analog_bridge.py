@@ -47,7 +47,7 @@ from analog_models.chip_config import ChipConfig
 from tb.bridge_core import PS_PER_US, BridgeCore
 from tb.common import now_ps, sig_int
 from tb.config import ClockTiming, Geometry
-from tb.hdl_agents import HdlReadout, HdlReset, expected_addresses
+from tb.hdl_agents import HdlReadout, HdlReset, window_errors
 
 
 @dataclass
@@ -206,21 +206,7 @@ class AnalogBridge:
                 self.errors.append(f"{aer.size} AER events outside a readout")
             return
         w.aer = aer
-        want = expected_addresses(w.flags, self.geo)
-        if w.aer.size != want.size or not np.array_equal(w.aer, want):
-            i = next((j for j in range(min(w.aer.size, want.size)) if w.aer[j] != want[j]),
-                     min(w.aer.size, want.size))
-            self.errors.append(f"window {w.k}: {w.aer.size} AER events, {want.size} latched "
-                               f"spikes; first difference at entry {i}")
-        spiking = [int(c) for c in np.flatnonzero(w.flags.any(axis=1))]
-        got = [r.ch for r in w.resets]
-        if got != spiking:
-            self.errors.append(f"window {w.k}: reset pulses of channels {got[:6]}..., spiking "
-                               f"channels {spiking[:6]}...")
-        widths = {r.width for r in w.resets}
-        if widths - {self.rst_width}:
-            self.errors.append(f"window {w.k}: reset widths {sorted(widths)} cycles, "
-                               f"RST_WIDTH = {self.rst_width}")
+        self.errors += window_errors(w.k, aer, w.flags, w.resets, self.rst_width, self.geo)
         if self.sample is not None:
             self.sample.windows.append(w)
         self._open = None

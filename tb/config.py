@@ -137,7 +137,7 @@ class Geometry:
         return self.n_ch * (self.flag_settle + 1)
 
     def addr_pack(self, ch: int, y: int, x: int) -> int:
-        """AER address ``{channel, y, x}``."""
+        """AER address ``{channel, y, x}`` (ints or int arrays)."""
         return (ch << (self.y_bits + self.x_bits)) | (y << self.x_bits) | x
 
     def addr_unpack(self, addr: int) -> tuple[int, int, int]:

@@ -36,8 +36,7 @@ def expected_addresses(flags: np.ndarray, geo: Geometry) -> np.ndarray:
     """AER addresses of one window's flags (N_CH, N_NEUR) in readout order (channel, then
     row-major y, x): ``{ch, y, x}`` packed as in REGISTERS.md."""
     ch, bit = np.nonzero(flags)
-    y, x = bit // geo.out_w, bit % geo.out_w
-    return (ch << (geo.y_bits + geo.x_bits)) | (y << geo.x_bits) | x
+    return geo.addr_pack(ch, bit // geo.out_w, bit % geo.out_w)
 
 
 class HdlReset(NamedTuple):
@@ -49,6 +48,32 @@ class HdlReset(NamedTuple):
     width: int
     t_rise: int
     t_fall: int
+
+
+def window_errors(k: int, aer: np.ndarray, flags: np.ndarray, resets: list[HdlReset],
+                  rst_width: int, geo: Geometry) -> list[str]:
+    """What differs between window ``k``'s readout and its latched ``flags`` (N_CH, N_NEUR):
+    the AER addresses (in the scan order of :func:`expected_addresses`), one channel reset
+    pulse per spiking channel in channel order, each ``rst_width`` cycles wide. Empty: it
+    is exact."""
+    errors = []
+    want = expected_addresses(flags, geo)
+    if aer.size != want.size or not np.array_equal(aer, want):
+        i = next((j for j in range(min(aer.size, want.size)) if aer[j] != want[j]),
+                 min(aer.size, want.size))
+        got_i = geo.addr_unpack(int(aer[i])) if i < aer.size else None
+        want_i = geo.addr_unpack(int(want[i])) if i < want.size else None
+        errors.append(f"window {k}: {aer.size} AER events, {want.size} latched spikes; "
+                      f"entry {i}: got {got_i}, expected {want_i}")
+    channels = [r.ch for r in resets]
+    spiking = [int(c) for c in np.flatnonzero(flags.any(axis=1))]
+    if channels != spiking:
+        errors.append(f"window {k}: reset pulses of channels {channels[:6]}..., spiking "
+                      f"channels {spiking[:6]}...")
+    widths = sorted({r.width for r in resets} - {rst_width})
+    if widths:
+        errors.append(f"window {k}: reset widths {widths} cycles, RST_WIDTH = {rst_width}")
+    return errors
 
 
 @dataclass
@@ -127,21 +152,12 @@ class HdlReadout:
             self.read_events()
             self.read_resets()
             return WindowCheck(0, 0)
-        flags = self.pending
         got = self.read_events()
-        want = expected_addresses(flags, self.geo)
-        if got.size != want.size or not np.array_equal(got, want):
-            i = next((k for k in range(min(got.size, want.size)) if got[k] != want[k]),
-                     min(got.size, want.size))
-            g = self.geo.addr_unpack(int(got[i])) if i < got.size else None
-            w = self.geo.addr_unpack(int(want[i])) if i < want.size else None
-            raise AssertionError(f"window {self.windows}: {got.size} events, {want.size} "
-                                 f"latched; entry {i}: got {g}, expected {w}")
-        resets = [r for r in self.read_resets() if not r[0]]
-        want_ch = [int(c) for c in np.flatnonzero(flags.any(axis=1))]
-        if [r[1] for r in resets] != want_ch or any(r[2] != self.rst_width for r in resets):
-            raise AssertionError(f"window {self.windows}: channel resets {resets[:4]}..., "
-                                 f"expected channels {want_ch[:4]}... of {self.rst_width} cycles")
+        resets = [r for r in self.read_resets() if not r.all]
+        errors = window_errors(self.windows, got, self.pending, resets, self.rst_width,
+                               self.geo)
+        if errors:
+            raise AssertionError("; ".join(errors))
         bad = sig_int(self.ana.mask_errors, 0)
         if bad:
             raise AssertionError(f"{bad} reset pulse(s) with ana_rst_mask != the channel's flags")

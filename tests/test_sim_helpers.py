@@ -354,3 +354,26 @@ def test_coverage_session_report(tmp_path) -> None:
     rep = tbcov.session_report(tmp_path, TESTS)
     assert rep is not None and "merged functional coverage of 1 dump(s)" in rep
     assert "partial run: no dump from test_aer_readout" in rep
+
+
+def test_window_errors_names_each_difference():
+    """The readout check shared by the HDL agents and the analog bridge: exact window ->
+    nothing; a wrong address, a missing channel reset, a reset of another width -> each
+    named, with the window and the first differing entry."""
+    from tb.hdl_agents import HdlReset, expected_addresses, window_errors
+
+    geo = Geometry(n_ch=3, out_h=2, out_w=2)
+    flags = np.zeros((3, 4), bool)
+    flags[0, 1] = flags[2, 3] = True
+    aer = expected_addresses(flags, geo)
+    assert aer.tolist() == [geo.addr_pack(0, 0, 1), geo.addr_pack(2, 1, 1)]
+    resets = [HdlReset(False, 0, 16, 0, 1), HdlReset(False, 2, 16, 2, 3)]
+    assert window_errors(5, aer, flags, resets, 16, geo) == []
+    bad = aer.copy()
+    bad[1] = geo.addr_pack(2, 1, 0)
+    (e,) = window_errors(5, bad, flags, resets, 16, geo)
+    assert "window 5" in e and "entry 1: got (2, 1, 0), expected (2, 1, 1)" in e
+    (e,) = window_errors(5, aer, flags, resets[:1], 16, geo)
+    assert "reset pulses of channels [0]" in e and "spiking channels [0, 2]" in e
+    (e,) = window_errors(5, aer, flags, [resets[0], resets[1]._replace(width=8)], 16, geo)
+    assert "reset widths [8] cycles, RST_WIDTH = 16" in e

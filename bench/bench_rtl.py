@@ -14,7 +14,10 @@
   build (only what the testbench touches is public, tb.run.verilator_public);
 * the floor without cocotb: tb/hdl/speed_harness.v (the same toplevel p2m_tb, driven from
   Verilog) under Icarus (vvp) and Verilator (--binary): 300 ms of idle windows at 1 MHz, and
-  the readout-heavy load (every flag set, the HDL receiver without delays) in cycles/s.
+  the readout-heavy load (every flag set, the HDL receiver without delays) in cycles/s;
+* the simulation-speed guards of the RTL (docs/rtl.md "Simulation speed"): the harness with
+  the RTL of ``REFERENCE_REV`` (before them, from git) and with the working tree's,
+  interleaved, as a speed-up.
 
 The loads are tb/bench_rtl_tb.py. Builds are cached (the first Verilator build takes about a
 minute and is not timed). Prints a table; no assertion (machines are noisy).
@@ -23,6 +26,7 @@ Knobs: ``BENCH_SIMS=icarus`` skips Verilator; ``BENCH_QUICK=1`` only the 1 MHz s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -66,16 +70,47 @@ def measure(load: str, sim: str, slow_ps: int = 1_000_000, public_all: bool = Fa
                 os.environ["P2M_VERILATOR_PUBLIC"] = old
 
 
-def harness(sim: str, en: int, run_us: int, wlen: int) -> dict:
-    """tb/hdl/speed_harness.v without cocotb: CPU seconds and edge counts."""
-    srcs = [str(p) for p in read_files_f()] + [
+#: the RTL before the simulation-speed guards (docs/rtl.md "Simulation speed"): the harness
+#: runs it beside the working tree's (same testbench files), so the ratio is side by side
+REFERENCE_REV = "0605f1a"
+
+
+def reference_rtl(rev: str) -> list[str] | None:
+    """The RTL sources of git revision ``rev`` (its rtl/files.f) in sim_build, or None when
+    the checkout has no such revision (a shallow clone, no git)."""
+    out = REPO / "sim_build" / f"rtl_ref_{rev}"
+    try:
+        files_f = subprocess.run(["git", "show", f"{rev}:rtl/files.f"], cwd=REPO, check=True,
+                                 capture_output=True, text=True).stdout
+        names = [ln.split("#")[0].split("//")[0].strip() for ln in files_f.splitlines()]
+        srcs = []
+        for name in (n for n in names if n and not n.startswith(("-", "+"))):
+            text = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=REPO, check=True,
+                                  capture_output=True, text=True).stdout
+            dst = out / Path(name).name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(text)
+            srcs.append(str(dst))
+        return srcs
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def harness(sim: str, en: int, run_us: int, wlen: int, delay_ps: int = 0,
+            rtl: list[str] | None = None) -> dict:
+    """tb/hdl/speed_harness.v without cocotb (with the RTL sources ``rtl``, default the
+    working tree's): CPU seconds, edge and event counts. Builds are cached by content."""
+    srcs = (rtl or [str(p) for p in read_files_f()]) + [
         str(REPO / "tb" / "hdl" / f) for f in ("p2m_tb_agents.v", "p2m_tb.v", "speed_harness.v")]
-    defs = [f"-DEN={en}", f"-DRUN_US={run_us}", f"-DWLEN={wlen}"]
-    bdir = REPO / "sim_build" / f"harness_{sim}_{en}_{run_us}_{wlen}"
+    defs = [f"-DEN={en}", f"-DRUN_US={run_us}", f"-DWLEN={wlen}", f"-DDELAY_PS={delay_ps}"]
+    key = hashlib.sha256("\0".join([sim, *defs] + [Path(f).read_text() for f in srcs])
+                         .encode()).hexdigest()[:12]
+    bdir = REPO / "sim_build" / f"harness_{sim}_{key}"
     bdir.mkdir(parents=True, exist_ok=True)
     if sim == "icarus":
         exe = bdir / "speed.vvp"
-        subprocess.run(["iverilog", "-g2012", "-o", str(exe), *defs, *srcs], check=True)
+        if not exe.is_file():
+            subprocess.run(["iverilog", "-g2012", "-o", str(exe), *defs, *srcs], check=True)
         cmd = ["vvp", "-n", str(exe)]
     else:
         root = verilator_root()
@@ -91,11 +126,31 @@ def harness(sim: str, en: int, run_us: int, wlen: int) -> dict:
     t0, c0 = time.perf_counter(), os.times()
     text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     c1 = os.times()
-    m = re.search(r"clk_edges=(\d+) clk_slow_edges=(\d+)", text)
+    m = re.search(r"clk_edges=(\d+) clk_slow_edges=(\d+) samples=\d+ events=(\d+)", text)
     return {"wall_s": time.perf_counter() - t0,
             "cpu_s": (c1.children_user + c1.children_system)
             - (c0.children_user + c0.children_system),
-            "clk_edges": int(m.group(1)), "slow_edges": int(m.group(2))}
+            "clk_edges": int(m.group(1)), "slow_edges": int(m.group(2)),
+            "events": int(m.group(3))}
+
+
+def guards_side_by_side(sim: str = "icarus", rev: str = REFERENCE_REV) -> None:
+    """The RTL of ``rev`` and the working tree's in the same harness, interleaved, the faster
+    of two runs each: readout-heavy (immediate receiver, and 0-20 ns delays) and idle."""
+    ref = reference_rtl(rev)
+    if ref is None:
+        print(f"  (RTL of {rev} not in this checkout: side-by-side comparison skipped)")
+        return
+    loads = {"readout-heavy, immediate receiver": (1, 2_000, 200, 0),
+             "readout-heavy, receiver 0-20 ns": (1, 2_000, 200, 20_000),
+             "300 ms idle at 1 MHz": (0, 300_000, 10_000, 0)}
+    for name, (en, run_us, wlen, dly) in loads.items():
+        best = {"ref": float("inf"), "now": float("inf")}
+        for _ in range(2):
+            for tag, rtl in (("ref", ref), ("now", None)):
+                best[tag] = min(best[tag], harness(sim, en, run_us, wlen, dly, rtl)["cpu_s"])
+        print(f"  {name:<36} RTL {rev}: {best['ref']:.3f} s, now: {best['now']:.3f} s, "
+              f"speed-up {best['ref'] / best['now']:.2f}x")
 
 
 def main() -> int:
@@ -140,6 +195,9 @@ def main() -> int:
     print(f"  Icarus HDL / Python agents {h['clk_cycles_per_s'] / p['clk_cycles_per_s']:.1f}x "
           f"side by side; {h['clk_cycles_per_s'] / BASELINE_CYCLES_PER_S:.1f}x the 27 k "
           "cycles/s baseline (goal 10x)")
+    print(f"the simulation-speed guards, {sims[0]} without cocotb (tb/hdl/speed_harness.v), "
+          "CPU seconds side by side:")
+    guards_side_by_side(sims[0])
     print("without cocotb (tb/hdl/speed_harness.v), CPU seconds:")
     for sim in sims:
         idle = harness(sim, 0, 300_000, 10_000)

@@ -46,9 +46,17 @@ module p2m_aer_tx #(
 
     p2m_sync2 u_sync_ack (.clk(clk), .rst_n(rst_n), .d(aer_ack), .q(ack_s));
 
+    // The state moves (each condition written once; the clocked block below applies them and
+    // is evaluated only at such edges: docs/rtl.md "Simulation speed")
+    wire take    = (tstate == T_IDLE) && ev_valid;   // load the offered address
+    wire req_up  = (tstate == T_ARM) && !ack_s;      // raise aer_req
+    wire req_dn  = (tstate == T_WAIT) && ack_s;      // lower aer_req: the event is acknowledged
+    wire illegal = (tstate == 2'd3);
+    wire step    = take || req_up || req_dn || illegal;
+
     assign ev_ready = (tstate == T_IDLE);
     assign tx_idle  = (tstate == T_IDLE) && !ack_s;
-    assign ev_done  = (tstate == T_WAIT) && ack_s;
+    assign ev_done  = req_dn;
     assign busy     = !tx_idle;
 
     always @(posedge clk or negedge rst_n) begin
@@ -56,21 +64,17 @@ module p2m_aer_tx #(
             tstate   <= T_IDLE;
             aer_req  <= 1'b0;
             aer_addr <= {AW{1'b0}};
-        end else begin
+        end else if (step) begin
             case (tstate)
-                T_IDLE: if (ev_valid) begin
+                T_IDLE: begin
                     aer_addr <= ev_addr;
                     tstate   <= T_ARM;
                 end
-                T_ARM: if (!ack_s) begin
+                T_ARM: begin
                     aer_req <= 1'b1;
                     tstate  <= T_WAIT;
                 end
-                T_WAIT: if (ack_s) begin
-                    aer_req <= 1'b0;
-                    tstate  <= T_IDLE;
-                end
-                default: begin
+                default: begin                   // T_WAIT, or the unused encoding
                     aer_req <= 1'b0;
                     tstate  <= T_IDLE;
                 end

@@ -108,6 +108,12 @@ module p2m_apb_csr #(
     assign pslverr = access && illegal;
 
     wire wr_ok = wr && !illegal;
+    // The edges at which the clocked block below changes something (docs/rtl.md "Simulation
+    // speed": an event-driven simulator evaluates a block's body only where it must): an
+    // AER event's two (ev_done, spike_taken) take a short path, act_rare (a superset of
+    // every other condition of the block) runs the full body.
+    wire act_rare = wr_ok || prog_done || overrun || win_sampled || readout_done;
+    wire act      = act_rare || ev_done || spike_taken;
     wire wr_ctrl   = wr_ok && (waddr == A_CTRL);
     wire wr_status = wr_ok && (waddr == A_STATUS);
     wire cnt_clr   = wr_ctrl && pwdata[2];
@@ -148,47 +154,53 @@ module p2m_apb_csr #(
             cnt_spikes_last <= 32'd0;
             cnt_overrun     <= 32'd0;
             spikes_run      <= 32'd0;
-        end else begin
-            // ------------------------------------------------ RW registers
-            if (wr_ok) begin
-                case (waddr)
-                    A_CTRL:       en             <= pwdata[0];
-                    A_TICK_DIV:   tick_div       <= min1_16(pwdata[15:0]);
-                    A_WINDOW_LEN: window_len     <= (pwdata[23:0] == 24'd0) ? 24'd1 : pwdata[23:0];
-                    A_RST_WIDTH:  rst_width      <= min1_16(pwdata[15:0]);
-                    A_PSET_W:     prog_set_width <= min1_16(pwdata[15:0]);
-                    A_PRST_W:     prog_rst_width <= min1_16(pwdata[15:0]);
-                    A_PGAP:       prog_gap       <= min1_16(pwdata[15:0]);
-                    A_PADDR: begin
-                        prog_index  <= pwdata[PROG_IDX_BITS-1:0];
-                        prog_target <= pwdata[13:12];
-                    end
-                    A_PCODE:      prog_code      <= pwdata[7:0];
-                    A_PROBE:      probe          <= pwdata[PROBE_BITS-1:0];
-                    A_IRQ_EN:     irq_en         <= pwdata[1:0];
-                    default: ;
-                endcase
-            end
-            // ------------------------------------------------ status bits (set wins)
-            if (prog_done)                   prog_done_st <= 1'b1;
-            else if (wr_status && pwdata[2]) prog_done_st <= 1'b0;
-            if (overrun)                     overrun_st   <= 1'b1;
-            else if (wr_status && pwdata[4]) overrun_st   <= 1'b0;
-            // ------------------------------------------------ counters (clear wins)
-            if (cnt_clr) begin
-                cnt_events      <= 32'd0;
-                cnt_windows     <= 32'd0;
-                cnt_spikes_last <= 32'd0;
-                cnt_overrun     <= 32'd0;
+        end else if (act) begin
+            if (!act_rare) begin
+                // no write, no status bit, no clear, no window: the event counters only
+                if (ev_done)     cnt_events <= sat_inc(cnt_events);
+                if (spike_taken) spikes_run <= spikes_run + 32'd1;
             end else begin
-                if (ev_done)      cnt_events      <= sat_inc(cnt_events);
-                if (win_sampled)  cnt_windows     <= sat_inc(cnt_windows);
-                if (readout_done) cnt_spikes_last <= spikes_run;
-                if (overrun)      cnt_overrun     <= sat_inc(cnt_overrun);
+                // ------------------------------------------------ RW registers
+                if (wr_ok) begin
+                    case (waddr)
+                        A_CTRL:       en             <= pwdata[0];
+                        A_TICK_DIV:   tick_div       <= min1_16(pwdata[15:0]);
+                        A_WINDOW_LEN: window_len     <= (pwdata[23:0] == 24'd0) ? 24'd1 : pwdata[23:0];
+                        A_RST_WIDTH:  rst_width      <= min1_16(pwdata[15:0]);
+                        A_PSET_W:     prog_set_width <= min1_16(pwdata[15:0]);
+                        A_PRST_W:     prog_rst_width <= min1_16(pwdata[15:0]);
+                        A_PGAP:       prog_gap       <= min1_16(pwdata[15:0]);
+                        A_PADDR: begin
+                            prog_index  <= pwdata[PROG_IDX_BITS-1:0];
+                            prog_target <= pwdata[13:12];
+                        end
+                        A_PCODE:      prog_code      <= pwdata[7:0];
+                        A_PROBE:      probe          <= pwdata[PROBE_BITS-1:0];
+                        A_IRQ_EN:     irq_en         <= pwdata[1:0];
+                        default: ;
+                    endcase
+                end
+                // ------------------------------------------------ status bits (set wins)
+                if (prog_done)                   prog_done_st <= 1'b1;
+                else if (wr_status && pwdata[2]) prog_done_st <= 1'b0;
+                if (overrun)                     overrun_st   <= 1'b1;
+                else if (wr_status && pwdata[4]) overrun_st   <= 1'b0;
+                // ------------------------------------------------ counters (clear wins)
+                if (cnt_clr) begin
+                    cnt_events      <= 32'd0;
+                    cnt_windows     <= 32'd0;
+                    cnt_spikes_last <= 32'd0;
+                    cnt_overrun     <= 32'd0;
+                end else begin
+                    if (ev_done)      cnt_events      <= sat_inc(cnt_events);
+                    if (win_sampled)  cnt_windows     <= sat_inc(cnt_windows);
+                    if (readout_done) cnt_spikes_last <= spikes_run;
+                    if (overrun)      cnt_overrun     <= sat_inc(cnt_overrun);
+                end
+                // spikes of the readout in progress (not touched by CNT_CLR)
+                if (win_sampled)      spikes_run <= 32'd0;
+                else if (spike_taken) spikes_run <= spikes_run + 32'd1;
             end
-            // spikes of the readout in progress (not touched by CNT_CLR)
-            if (win_sampled)      spikes_run <= 32'd0;
-            else if (spike_taken) spikes_run <= spikes_run + 32'd1;
         end
     end
 

@@ -56,6 +56,11 @@ module p2m_prog_seq #(
     assign busy = (pstate != P_IDLE);
     assign done = (pstate == P_HOLD);
 
+    // the clocked block below changes nothing at other edges (a superset of its
+    // conditions: an event-driven simulator then evaluates its body only at such edges;
+    // docs/rtl.md "Simulation speed")
+    wire act = (pstate != P_IDLE) || start;
+
     always @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             pstate          <= P_IDLE;
@@ -65,7 +70,7 @@ module p2m_prog_seq #(
             ana_prog_target <= 2'd0;
             ana_prog_index  <= {IDX_BITS{1'b0}};
             ana_prog_dir    <= 1'b0;
-        end else begin
+        end else if (act) begin
             case (pstate)
                 P_IDLE: if (start) begin
                     ana_prog_target <= target;

@@ -191,6 +191,19 @@ module p2m_readout_ctrl #(
 
     wire last_ch = (ana_ch_sel == LAST_CH);
 
+    // The edges at which the clocked block below changes something (docs/rtl.md "Simulation
+    // speed": an event-driven simulator evaluates a block's body only where it must). Of an
+    // AER event's edges two touch this block, both in S_SEND: the take (spike_taken) and
+    // the column registers' update one edge later (!row_ok). They take a short path;
+    // act_fsm is every other condition of the block (a superset), which runs the full body.
+    wire act_fsm = (state == S_SAMPLE) || (state == S_SETTLE) || (state == S_PICK) ||
+                   (state == S_LOAD) || readout_done || grst_req ||
+                   ((state == S_IDLE) && (grst_go || sample_pend)) ||
+                   (((state == S_GRESET) || (state == S_RESET)) && rs_done) || chan_drained;
+    wire act      = act_fsm || spike_taken || !row_ok;
+    // a row load: the next row of flags_lat (S_LOAD, or the take that empties the row)
+    wire [OUT_W-1:0] nrow_bits = flags_lat[nrow_y*OUT_W +: OUT_W];
+
     always @* begin
         case (state)
             S_GRESET: ctrl_phase = 3'd5;
@@ -225,93 +238,115 @@ module p2m_readout_ctrl #(
             rest_q       <= {OUT_W{1'b0}};
             last_q       <= 1'b1;
             sent_all     <= 1'b0;
-        end else begin
-            // flag registers: written only at the latch edge, at a row load and when a
-            // spike is taken
-            if (state == S_SETTLE && settle_cnt == 8'd0) begin
-                flags_lat <= ana_flags;
-                flags_any <= |in_row_any;
-                rows_left <= in_row_any;
-            end else if (pick_row) begin      // nrow_oh is 0 here: after_* = lowest row
-                nrow_oh   <= after_oh;
-                nrow_y    <= after_y;
-            end else if (load_row) begin
-                row_bits  <= flags_lat[nrow_y*OUT_W +: OUT_W];
-                cur_y     <= nrow_y;
-                rows_left <= rows_after;
-                nrow_oh   <= after_oh;
-                nrow_y    <= after_y;
-            end else if (spike_taken) begin
-                row_bits  <= rest_q;
-            end
-            // sent_all: set by the take that empties the channel, cleared at the next latch
-            if (state == S_SETTLE && settle_cnt == 8'd0) begin
-                if (sent_all) sent_all <= 1'b0;
-            end else if (spike_taken && last_q && rows_left == {OUT_H{1'b0}}) begin
-                sent_all <= 1'b1;
-            end
-            // the column registers follow row_bits one edge later (written once per change)
-            if (load_row || spike_taken) begin
-                row_ok <= 1'b0;
-            end else if (!row_ok) begin
-                row_ok <= 1'b1;
-                x_q    <= enc_x;
-                rest_q <= row_rest;
-                last_q <= (row_rest == {OUT_W{1'b0}});
-            end
-            if (readout_done) readout_done <= 1'b0;
-            if (rs_start_all)  grst_pend <= 1'b0;
-            else if (grst_req) grst_pend <= 1'b1;
-            case (state)
-                S_IDLE: begin
-                    if (grst_go) begin
-                        state <= S_GRESET;
-                    end else if (sample_pend) begin
-                        ana_sample <= 1'b1;
-                        state      <= S_SAMPLE;
+        end else if (act) begin
+            if (!act_fsm) begin
+                // S_SEND, nothing else due: what the full body below does at these edges
+                if (spike_taken) begin
+                    if (load_row) begin
+                        row_bits  <= nrow_bits;
+                        cur_y     <= nrow_y;
+                        rows_left <= rows_after;
+                        nrow_oh   <= after_oh;
+                        nrow_y    <= after_y;
+                    end else begin
+                        row_bits  <= rest_q;
                     end
+                    if (last_q && rows_left == {OUT_H{1'b0}}) sent_all <= 1'b1;
+                    row_ok <= 1'b0;
+                end else if (!row_ok) begin
+                    row_ok <= 1'b1;
+                    x_q    <= enc_x;
+                    rest_q <= row_rest;
+                    last_q <= (row_rest == {OUT_W{1'b0}});
                 end
-                S_GRESET: if (rs_done) state <= S_IDLE;
-                S_SAMPLE: begin
-                    ana_sample <= 1'b0;
-                    ana_ch_sel <= {CH_BITS{1'b0}};
-                    settle_cnt <= SETTLE_LOAD;
-                    state      <= S_SETTLE;
+            end else begin
+                // flag registers: written only at the latch edge, at a row load and when a
+                // spike is taken
+                if (state == S_SETTLE && settle_cnt == 8'd0) begin
+                    flags_lat <= ana_flags;
+                    flags_any <= |in_row_any;
+                    rows_left <= in_row_any;
+                end else if (pick_row) begin      // nrow_oh is 0 here: after_* = lowest row
+                    nrow_oh   <= after_oh;
+                    nrow_y    <= after_y;
+                end else if (load_row) begin
+                    row_bits  <= nrow_bits;
+                    cur_y     <= nrow_y;
+                    rows_left <= rows_after;
+                    nrow_oh   <= after_oh;
+                    nrow_y    <= after_y;
+                end else if (spike_taken) begin
+                    row_bits  <= rest_q;
                 end
-                S_SETTLE: begin
-                    if (settle_cnt == 8'd0) state <= S_PICK;
-                    else settle_cnt <= settle_cnt - 8'd1;
+                // sent_all: set by the take that empties the channel, cleared at the next latch
+                if (state == S_SETTLE && settle_cnt == 8'd0) begin
+                    if (sent_all) sent_all <= 1'b0;
+                end else if (spike_taken && last_q && rows_left == {OUT_H{1'b0}}) begin
+                    sent_all <= 1'b1;
                 end
-                S_LOAD: state <= S_SEND;      // the first row is loaded
-                S_PICK: begin                 // spikes: pick the first row; none: next channel
-                    if (flags_any) begin
-                        state <= S_LOAD;
-                    end else if (chan_empty) begin
-                        if (last_ch) begin
-                            readout_done <= 1'b1;
-                            state        <= S_IDLE;
-                        end else begin
-                            ana_ch_sel <= ana_ch_sel + {{(CH_BITS-1){1'b0}}, 1'b1};
-                            settle_cnt <= SETTLE_LOAD;
-                            state      <= S_SETTLE;
+                // the column registers follow row_bits one edge later (written once per change)
+                if (load_row || spike_taken) begin
+                    row_ok <= 1'b0;
+                end else if (!row_ok) begin
+                    row_ok <= 1'b1;
+                    x_q    <= enc_x;
+                    rest_q <= row_rest;
+                    last_q <= (row_rest == {OUT_W{1'b0}});
+                end
+                if (readout_done) readout_done <= 1'b0;
+                if (rs_start_all)  grst_pend <= 1'b0;
+                else if (grst_req) grst_pend <= 1'b1;
+                case (state)
+                    S_IDLE: begin
+                        if (grst_go) begin
+                            state <= S_GRESET;
+                        end else if (sample_pend) begin
+                            ana_sample <= 1'b1;
+                            state      <= S_SAMPLE;
                         end
                     end
-                end
-                S_SEND: if (chan_drained) state <= S_RESET;   // a channel in SEND has spikes
-                S_RESET: begin
-                    if (rs_done) begin
-                        if (last_ch) begin
-                            readout_done <= 1'b1;
-                            state        <= S_IDLE;
-                        end else begin
-                            ana_ch_sel <= ana_ch_sel + {{(CH_BITS-1){1'b0}}, 1'b1};
-                            settle_cnt <= SETTLE_LOAD;
-                            state      <= S_SETTLE;
+                    S_GRESET: if (rs_done) state <= S_IDLE;
+                    S_SAMPLE: begin
+                        ana_sample <= 1'b0;
+                        ana_ch_sel <= {CH_BITS{1'b0}};
+                        settle_cnt <= SETTLE_LOAD;
+                        state      <= S_SETTLE;
+                    end
+                    S_SETTLE: begin
+                        if (settle_cnt == 8'd0) state <= S_PICK;
+                        else settle_cnt <= settle_cnt - 8'd1;
+                    end
+                    S_LOAD: state <= S_SEND;      // the first row is loaded
+                    S_PICK: begin                 // spikes: pick the first row; none: next channel
+                        if (flags_any) begin
+                            state <= S_LOAD;
+                        end else if (chan_empty) begin
+                            if (last_ch) begin
+                                readout_done <= 1'b1;
+                                state        <= S_IDLE;
+                            end else begin
+                                ana_ch_sel <= ana_ch_sel + {{(CH_BITS-1){1'b0}}, 1'b1};
+                                settle_cnt <= SETTLE_LOAD;
+                                state      <= S_SETTLE;
+                            end
                         end
                     end
-                end
-                default: state <= S_IDLE;
-            endcase
+                    S_SEND: if (chan_drained) state <= S_RESET;   // a channel in SEND has spikes
+                    S_RESET: begin
+                        if (rs_done) begin
+                            if (last_ch) begin
+                                readout_done <= 1'b1;
+                                state        <= S_IDLE;
+                            end else begin
+                                ana_ch_sel <= ana_ch_sel + {{(CH_BITS-1){1'b0}}, 1'b1};
+                                settle_cnt <= SETTLE_LOAD;
+                                state      <= S_SETTLE;
+                            end
+                        end
+                    end
+                    default: state <= S_IDLE;
+                endcase
+            end
         end
     end
 

@@ -43,6 +43,11 @@ module p2m_reset_seq #(
     assign busy = (rstate != R_IDLE);
     assign done = (rstate == R_HOLD);
 
+    // the clocked block below changes nothing at other edges (a superset of its
+    // conditions: an event-driven simulator then evaluates its body only at such edges;
+    // docs/rtl.md "Simulation speed")
+    wire act = (rstate != R_IDLE) || start_all || start_ch;
+
     always @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
             rstate       <= R_IDLE;
@@ -51,7 +56,7 @@ module p2m_reset_seq #(
             ana_rst_all  <= 1'b0;
             ana_rst_ch   <= {CH_BITS{1'b0}};
             ana_rst_mask <= {N_NEUR{1'b0}};
-        end else begin
+        end else if (act) begin
             case (rstate)
                 R_IDLE: if (start_all || start_ch) begin
                     ana_rst_all <= start_all;

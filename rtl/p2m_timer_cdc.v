@@ -57,6 +57,10 @@ module p2m_timer_cdc (
     wire differs = (en != h_en) || (tick_div != h_tick_div) || (window_len != h_window_len);
     wire due     = differs || restart_pend || en_rise;
     assign busy  = !idle || due;
+    // the clocked block below changes nothing at other edges (a superset of its
+    // conditions: an event-driven simulator then evaluates its body only at such edges;
+    // docs/rtl.md "Simulation speed")
+    wire act     = (en_seen != en) || (idle && due);
 
     always @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
@@ -67,7 +71,7 @@ module p2m_timer_cdc (
             h_restart    <= 1'b0;
             h_tick_div   <= TICK_DIV_RESET;
             h_window_len <= WINDOW_LEN_RESET;
-        end else begin
+        end else if (act) begin
             if (en_seen != en) en_seen <= en;
             if (idle && due) begin                       // send the live value
                 h_en         <= en;
@@ -86,6 +90,7 @@ module p2m_timer_cdc (
     wire req_s;
 
     p2m_sync2 u_sync_req (.clk(clk_slow), .rst_n(rst_slow_n), .d(req_tgl), .q(req_s));
+    wire act_s = (req_s != ack_tgl) || s_restart;  // as `act`, for the block below
 
     always @(posedge clk_slow or negedge rst_slow_n) begin
         if (!rst_slow_n) begin
@@ -94,7 +99,7 @@ module p2m_timer_cdc (
             s_restart    <= 1'b0;
             s_tick_div   <= TICK_DIV_RESET;
             s_window_len <= WINDOW_LEN_RESET;
-        end else begin
+        end else if (act_s) begin
             if (req_s != ack_tgl) begin                  // hold is stable: load it
                 s_en         <= h_en;
                 s_restart    <= h_restart;

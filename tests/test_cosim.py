@@ -73,9 +73,12 @@ def test_one_sample_end_to_end(tmp_path, chip, sample) -> None:
 
 @needs_sim
 def test_hung_simulation_says_where_it_stopped(tmp_path, chip, sample) -> None:
+    """A run stopped by its wall-clock limit names the last stage it reached (ten windows:
+    more than 2 s of work on any simulator, so the limit always strikes; where it strikes
+    depends on the simulator's speed: Verilator can reach the scoring)."""
     with pytest.raises(CosimError, match=r"hung: no result after 2\.0 s wall, stopped at "
-                                         r"\{'stage': '(program|sample|stream)"):
-        run_sample(chip[0], sample, sample_id="h", T=2, build_dir=tmp_path / "hung",
+                                         r"\{'stage': '(start|program|sample|stream|drained)'"):
+        run_sample(chip[0], sample, sample_id="h", T=10, build_dir=tmp_path / "hung",
                    timeout_s=2.0)
 
 

@@ -136,8 +136,10 @@ module p2m_tb_aer_rx #(
                 ev_count = ev_count + 1;
             end
             ev_total = ev_total + 1;
-            draw(max_ack_ps);
-            if (d != 0) #(d);
+            if (max_ack_ps != 0) begin
+                draw(max_ack_ps);
+                if (d != 0) #(d);
+            end
             if (aer_req === 1'b1) aer_ack = 1'b1;
         end
     end
@@ -145,8 +147,10 @@ module p2m_tb_aer_rx #(
     always @(negedge aer_req) begin
         if (enable) begin
             if (aer_ack !== 1'b1 && rst_n === 1'b1) violate(4);
-            draw(max_rel_ps);
-            if (d != 0) #(d);
+            if (max_rel_ps != 0) begin
+                draw(max_rel_ps);
+                if (d != 0) #(d);
+            end
             aer_ack = 1'b0;
         end
     end

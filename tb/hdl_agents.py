@@ -118,9 +118,16 @@ class HdlReadout:
         self.pending = np.asarray(flags, bool)
 
     def read_events(self) -> np.ndarray:
+        """The AER addresses received since the last read, in arrival order (int64); clears
+        the FIFO. The HDL packs PACK addresses per word (p2m_tb_aer_rx): one simulator
+        access per word."""
         n = sig_int(self.rx.ev_count, 0)
-        mem = self.rx.ev_mem
-        out = np.fromiter((int(mem[i].value) for i in range(n)), dtype=np.int64, count=n)
+        mem, aw = self.rx.ev_mem, self.geo.aw
+        pack = len(mem[0]) // aw
+        words = [int(mem[i].value) for i in range(-(-n // pack))]
+        mask = (1 << aw) - 1
+        out = np.fromiter(((w >> (lane * aw)) & mask for w in words for lane in range(pack)),
+                          dtype=np.int64, count=len(words) * pack)[:n]
         self.rx.ev_count.value = 0
         return out
 
@@ -132,16 +139,17 @@ class HdlReadout:
         a = self.ana
         n = sig_int(a.rst_count, 0)
         start = getattr(self, "_rst_read", 0)
-        depth = len(a.rst_mem)
+        depth = len(a.rst_log)
         if n - start > depth:
             raise AssertionError(f"HDL reset log overflow: {n - start} pulses since the last "
                                  f"read, the ring holds {depth}")
         out = []
         for i in range(start, n):
             j = i % depth
-            w = int(a.rst_mem[j].value)
-            out.append(HdlReset(bool(w >> 31), (w >> 16) & 0xFF, w & 0xFFFF,
-                                int(a.rst_rise_mem[j].value), int(a.rst_fall_mem[j].value)))
+            w = int(a.rst_log[j].value)    # {rise, fall, all, 7'd0, ch, width}
+            info, m64 = w & 0xFFFF_FFFF, (1 << 64) - 1
+            out.append(HdlReset(bool(info >> 31), (info >> 16) & 0xFF, info & 0xFFFF,
+                                (w >> 96) & m64, (w >> 32) & m64))
         self._rst_read = n
         return out
 

@@ -71,8 +71,10 @@ endmodule
 //   ack delay    : uniform 0 .. max_ack_ps after aer_req rises; release delay: uniform
 //                  0 .. max_rel_ps after it falls; a delay that would land on the clk grid
 //                  (a multiple of PERIOD_PS / 2 after the request edge) is moved by 1/4 period.
-//   FIFO         : ev_mem[0 .. ev_count-1] = the addresses in arrival order (at aer_req
-//                  rise); the test reads and clears it once per window (ev_count <= DEPTH).
+//   FIFO         : the addresses in arrival order (at aer_req rise), PACK per word: event
+//                  i is ev_mem[i / PACK][(i % PACK) * AW +: AW] (one simulator access reads
+//                  PACK events); the test reads ev_count of them and clears it once per
+//                  window (ev_count <= DEPTH).
 //   checks       : aer_req rises while aer_ack is high; aer_addr changed less than one
 //                  clk period before aer_req rose (bundled data); aer_addr changes while
 //                  aer_req is high; aer_req falls before aer_ack rose (rst_n low excepted).
@@ -80,7 +82,8 @@ endmodule
 module p2m_tb_aer_rx #(
     parameter AW        = 13,
     parameter DEPTH     = 8192,
-    parameter PERIOD_PS = 10000
+    parameter PERIOD_PS = 10000,
+    parameter PACK      = 8           // events per FIFO word
 ) (
     input  wire          enable,
     input  wire          rst_n,
@@ -91,7 +94,8 @@ module p2m_tb_aer_rx #(
     reg [31:0]   rng = 32'h1;
     reg [31:0]   max_ack_ps = 0;
     reg [31:0]   max_rel_ps = 0;
-    reg [AW-1:0] ev_mem [0:DEPTH-1];
+    localparam WORDS = (DEPTH + PACK - 1) / PACK;
+    reg [PACK*AW-1:0] ev_mem [0:WORDS-1];
     integer      ev_count = 0;
     integer      ev_total = 0;
     integer      violations = 0;
@@ -99,7 +103,11 @@ module p2m_tb_aer_rx #(
     reg [63:0]   first_violation_ps = 0;
     reg [63:0]   t_addr = 0, t_rise = 0, d = 0;
 
-    initial aer_ack = 1'b0;
+    integer      k;
+    initial begin
+        aer_ack = 1'b0;
+        for (k = 0; k < WORDS; k = k + 1) ev_mem[k] = {PACK*AW{1'b0}};   // no X lanes to read
+    end
 
     task violate(input integer kind);
         begin
@@ -132,7 +140,7 @@ module p2m_tb_aer_rx #(
             if (aer_ack !== 1'b0) violate(1);
             if (t_rise - t_addr < PERIOD_PS) violate(2);
             if (ev_count < DEPTH) begin
-                ev_mem[ev_count] = aer_addr;
+                ev_mem[ev_count / PACK][(ev_count % PACK) * AW +: AW] = aer_addr;
                 ev_count = ev_count + 1;
             end
             ev_total = ev_total + 1;
@@ -161,10 +169,11 @@ endmodule
 // flags of channel c for the current window (the test writes them at ana_sample and then
 // increments `gen`); `flags` answers ana_ch_sel, first with the complement of the right
 // flags for SETTLE_PS (a settling comparator mux: an RTL that samples too early reads wrong
-// flags), then with the right ones. Reset pulses: rst_mem[i] = {all, ch, width in clk
-// periods} of each ana_rst pulse in order, rst_rise_mem[i] / rst_fall_mem[i] its rising and
-// falling times (ps: the analog bridge applies each pulse at its instant with the width the
-// RTL produced), a ring of DEPTH entries: `rst_count` counts every pulse since the start
+// flags), then with the right ones. Reset pulses: rst_log[i] = {rise, fall, all, 7'd0, ch,
+// width} of each ana_rst pulse in order (rise and fall: 64-bit times in ps, the analog
+// bridge applies each pulse at its instant with the width the RTL produced; all: 1 bit, ch:
+// 8 bits, width: 16 bits, clk periods; one simulator access per pulse), a ring of DEPTH
+// entries: `rst_count` counts every pulse since the start
 // (never cleared: the test keeps its own read pointer, so a read can never race with a
 // pulse logged in the same time step); `t_rst` holds the
 // rise of the pulse in progress; a channel pulse whose ana_rst_mask differs from mem[ch]
@@ -187,9 +196,7 @@ module p2m_tb_analog #(
 );
     reg [N_NEUR-1:0] mem [0:N_CH-1];
     reg [31:0]       gen = 0;
-    reg [31:0]       rst_mem [0:DEPTH-1];
-    reg [63:0]       rst_rise_mem [0:DEPTH-1];
-    reg [63:0]       rst_fall_mem [0:DEPTH-1];
+    reg [159:0]      rst_log [0:DEPTH-1];
     integer          rst_count = 0;
     integer          mask_errors = 0;
     reg [63:0]       t_rst = 0, width = 0;
@@ -218,9 +225,7 @@ module p2m_tb_analog #(
     always @(negedge ana_rst) begin
         if (rst_n === 1'b1) begin
             width = ($time - t_rst + PERIOD_PS / 2) / PERIOD_PS;
-            rst_mem[rst_count % DEPTH] = {r_all, 7'd0, 8'd0 | r_ch, width[15:0]};
-            rst_rise_mem[rst_count % DEPTH] = t_rst;
-            rst_fall_mem[rst_count % DEPTH] = $time;
+            rst_log[rst_count % DEPTH] = {t_rst, $time, r_all, 7'd0, 8'd0 | r_ch, width[15:0]};
             rst_count = rst_count + 1;
         end
     end

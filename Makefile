@@ -30,7 +30,7 @@ P2M_NMNIST_DIR ?= $(abspath ../shared/data/nmnist-small)
 export P2M_NMNIST_DIR
 PYTEST_ARGS ?= -n auto -m "not slow"
 
-.PHONY: help setup sim-tools test sim waves demo lint bench coverage fpga lock clean
+.PHONY: help setup sim-tools test sim waves demo lint equiv bench coverage fpga lock clean
 
 help:
 	@echo "make setup            create $(VENV) (torch first), install the bench, check iverilog"
@@ -39,7 +39,8 @@ help:
 	@echo "make sim TEST=name    one cocotb testbench, e.g. TEST=test_aer_readout (WAVES=1 dumps FST, SEED=n replays, SIM=verilator)"
 	@echo "make coverage         Verilator line/toggle/FSM code coverage of the chip modules, uncovered lines listed"
 	@echo "make waves TEST=name  open the FST of a sim in GTKWave with its saved layout"
-	@echo "make lint             ruff, Verilator -Wall lint, Yosys synthesis cell counts"
+	@echo "make lint             ruff, Verilator -Wall lint, Yosys synthesis cell counts, CDC and guard checks"
+	@echo "make equiv REV=rev    prove the RTL sequentially equivalent to the RTL of git revision rev (Yosys)"
 	@echo "make bench            speed benchmarks, ratios measured side by side"
 	@echo "make fpga             synthesize + place and route p2m_top on an ECP5 and an iCE40 ($(OUT)/fpga/)"
 	@echo "make lock             rewrite $(LOCK) from the versions installed in $(VENV)"
@@ -80,6 +81,10 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check p2m analog_models events golden tb tests bench
 	scripts/lint_rtl.sh
+
+equiv: setup
+	@[ -n "$(REV)" ] || { echo "error: make equiv needs REV=<git revision>, e.g. make equiv REV=HEAD~1"; exit 2; }
+	$(BIN)/python scripts/equiv_check.py $(REV)
 
 # Yosys + nextpnr (YoWASP wheels of the fpga extra); about 3-4 minutes on 2 cores.
 fpga: setup

@@ -111,7 +111,8 @@ module p2m_apb_csr #(
     // The edges at which the clocked block below changes something (docs/rtl.md "Simulation
     // speed": an event-driven simulator evaluates a block's body only where it must): an
     // AER event's two (ev_done, spike_taken) take a short path, act_rare (a superset of
-    // every other condition of the block) runs the full body.
+    // every other condition of the block) runs the full body (both proven by make lint,
+    // scripts/guard_check.py).
     wire act_rare = wr_ok || prog_done || overrun || win_sampled || readout_done;
     wire act      = act_rare || ev_done || spike_taken;
     wire wr_ctrl   = wr_ok && (waddr == A_CTRL);

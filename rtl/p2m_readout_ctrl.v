@@ -196,6 +196,8 @@ module p2m_readout_ctrl #(
     // AER event's edges two touch this block, both in S_SEND: the take (spike_taken) and
     // the column registers' update one edge later (!row_ok). They take a short path;
     // act_fsm is every other condition of the block (a superset), which runs the full body.
+    // make lint proves both guards (scripts/guard_check.py: forcing act_fsm to 1, the full
+    // body at every edge, or act to 1 changes no register).
     wire act_fsm = (state == S_SAMPLE) || (state == S_SETTLE) || (state == S_PICK) ||
                    (state == S_LOAD) || readout_done || grst_req ||
                    ((state == S_IDLE) && (grst_go || sample_pend)) ||

@@ -190,19 +190,21 @@ module p2m_readout_ctrl #(
     assign grst_busy    = grst_pend || (state == S_GRESET);
 
     wire last_ch = (ana_ch_sel == LAST_CH);
+    // the current channel is done: no spike in it, or its reset pulse has ended
+    wire chan_next = chan_empty || ((state == S_RESET) && rs_done);
 
     // The edges at which the clocked block below changes something (docs/rtl.md "Simulation
     // speed": an event-driven simulator evaluates a block's body only where it must). Of an
     // AER event's edges two touch this block, both in S_SEND: the take (spike_taken) and
-    // the column registers' update one edge later (!row_ok). They take a short path;
-    // act_fsm is every other condition of the block (a superset), which runs the full body.
-    // make lint proves both guards (scripts/guard_check.py: forcing act_fsm to 1, the full
-    // body at every edge, or act to 1 changes no register).
+    // the column registers' update one edge later (!row_ok); they skip the phase FSM, which
+    // act_fsm guards (every other condition of the block). make lint proves both guards
+    // (scripts/guard_check.py: forcing act or act_fsm to 1 changes no register).
     wire act_fsm = (state == S_SAMPLE) || (state == S_SETTLE) || (state == S_PICK) ||
                    (state == S_LOAD) || readout_done || grst_req ||
                    ((state == S_IDLE) && (grst_go || sample_pend)) ||
                    (((state == S_GRESET) || (state == S_RESET)) && rs_done) || chan_drained;
     wire act      = act_fsm || spike_taken || !row_ok;
+    wire latch    = (state == S_SETTLE) && (settle_cnt == 8'd0);   // flags latched at this edge
     // a row load: the next row of flags_lat (S_LOAD, or the take that empties the row)
     wire [OUT_W-1:0] nrow_bits = flags_lat[nrow_y*OUT_W +: OUT_W];
 
@@ -241,60 +243,41 @@ module p2m_readout_ctrl #(
             last_q       <= 1'b1;
             sent_all     <= 1'b0;
         end else if (act) begin
-            if (!act_fsm) begin
-                // S_SEND, nothing else due: what the full body below does at these edges
-                if (spike_taken) begin
-                    if (load_row) begin
-                        row_bits  <= nrow_bits;
-                        cur_y     <= nrow_y;
-                        rows_left <= rows_after;
-                        nrow_oh   <= after_oh;
-                        nrow_y    <= after_y;
-                    end else begin
-                        row_bits  <= rest_q;
-                    end
-                    if (last_q && rows_left == {OUT_H{1'b0}}) sent_all <= 1'b1;
-                    row_ok <= 1'b0;
-                end else if (!row_ok) begin
-                    row_ok <= 1'b1;
-                    x_q    <= enc_x;
-                    rest_q <= row_rest;
-                    last_q <= (row_rest == {OUT_W{1'b0}});
-                end
-            end else begin
-                // flag registers: written only at the latch edge, at a row load and when a
-                // spike is taken
-                if (state == S_SETTLE && settle_cnt == 8'd0) begin
-                    flags_lat <= ana_flags;
-                    flags_any <= |in_row_any;
-                    rows_left <= in_row_any;
-                end else if (pick_row) begin      // nrow_oh is 0 here: after_* = lowest row
-                    nrow_oh   <= after_oh;
-                    nrow_y    <= after_y;
-                end else if (load_row) begin
-                    row_bits  <= nrow_bits;
-                    cur_y     <= nrow_y;
-                    rows_left <= rows_after;
-                    nrow_oh   <= after_oh;
-                    nrow_y    <= after_y;
-                end else if (spike_taken) begin
-                    row_bits  <= rest_q;
-                end
-                // sent_all: set by the take that empties the channel, cleared at the next latch
-                if (state == S_SETTLE && settle_cnt == 8'd0) begin
-                    if (sent_all) sent_all <= 1'b0;
-                end else if (spike_taken && last_q && rows_left == {OUT_H{1'b0}}) begin
-                    sent_all <= 1'b1;
-                end
-                // the column registers follow row_bits one edge later (written once per change)
-                if (load_row || spike_taken) begin
-                    row_ok <= 1'b0;
-                end else if (!row_ok) begin
-                    row_ok <= 1'b1;
-                    x_q    <= enc_x;
-                    rest_q <= row_rest;
-                    last_q <= (row_rest == {OUT_W{1'b0}});
-                end
+            // flag registers: written only at the latch edge, at a row load and when a
+            // spike is taken
+            if (latch) begin
+                flags_lat <= ana_flags;
+                flags_any <= |in_row_any;
+                rows_left <= in_row_any;
+            end else if (pick_row) begin      // nrow_oh is 0 here: after_* = lowest row
+                nrow_oh   <= after_oh;
+                nrow_y    <= after_y;
+            end else if (load_row) begin
+                row_bits  <= nrow_bits;
+                cur_y     <= nrow_y;
+                rows_left <= rows_after;
+                nrow_oh   <= after_oh;
+                nrow_y    <= after_y;
+            end else if (spike_taken) begin
+                row_bits  <= rest_q;
+            end
+            // sent_all: set by the take that empties the channel, cleared at the next latch
+            if (latch) begin
+                if (sent_all) sent_all <= 1'b0;
+            end else if (spike_taken && last_q && rows_left == {OUT_H{1'b0}}) begin
+                sent_all <= 1'b1;
+            end
+            // the column registers follow row_bits one edge later (written once per change)
+            if (load_row || spike_taken) begin
+                row_ok <= 1'b0;
+            end else if (!row_ok) begin
+                row_ok <= 1'b1;
+                x_q    <= enc_x;
+                rest_q <= row_rest;
+                last_q <= (row_rest == {OUT_W{1'b0}});
+            end
+            // the phase FSM (at every edge but an AER event's two in S_SEND)
+            if (act_fsm) begin
                 if (readout_done) readout_done <= 1'b0;
                 if (rs_start_all)  grst_pend <= 1'b0;
                 else if (grst_req) grst_pend <= 1'b1;
@@ -319,35 +302,23 @@ module p2m_readout_ctrl #(
                         else settle_cnt <= settle_cnt - 8'd1;
                     end
                     S_LOAD: state <= S_SEND;      // the first row is loaded
-                    S_PICK: begin                 // spikes: pick the first row; none: next channel
-                        if (flags_any) begin
-                            state <= S_LOAD;
-                        end else if (chan_empty) begin
-                            if (last_ch) begin
-                                readout_done <= 1'b1;
-                                state        <= S_IDLE;
-                            end else begin
-                                ana_ch_sel <= ana_ch_sel + {{(CH_BITS-1){1'b0}}, 1'b1};
-                                settle_cnt <= SETTLE_LOAD;
-                                state      <= S_SETTLE;
-                            end
-                        end
-                    end
+                    S_PICK: if (flags_any) state <= S_LOAD;   // spikes: pick the first row
                     S_SEND: if (chan_drained) state <= S_RESET;   // a channel in SEND has spikes
-                    S_RESET: begin
-                        if (rs_done) begin
-                            if (last_ch) begin
-                                readout_done <= 1'b1;
-                                state        <= S_IDLE;
-                            end else begin
-                                ana_ch_sel <= ana_ch_sel + {{(CH_BITS-1){1'b0}}, 1'b1};
-                                settle_cnt <= SETTLE_LOAD;
-                                state      <= S_SETTLE;
-                            end
-                        end
-                    end
+                    S_RESET: ;                    // until rs_done (chan_next, below)
                     default: state <= S_IDLE;
                 endcase
+                // the channel is done (no spike, or its reset pulse ended): the next
+                // channel, or the end of the readout
+                if (chan_next) begin
+                    if (last_ch) begin
+                        readout_done <= 1'b1;
+                        state        <= S_IDLE;
+                    end else begin
+                        ana_ch_sel <= ana_ch_sel + {{(CH_BITS-1){1'b0}}, 1'b1};
+                        settle_cnt <= SETTLE_LOAD;
+                        state      <= S_SETTLE;
+                    end
+                end
             end
         end
     end

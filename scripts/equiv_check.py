@@ -20,12 +20,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from guard_check import MODULE_RE, sources  # noqa: E402
+from yosys_equiv import MODULE_RE, REPO, prove, sources, stash  # noqa: E402
 
 #: p2m_top at non-default geometries (odd sizes, one channel of one row, FLAG_SETTLE 1)
 TOP_GEOMETRIES = ({"N_CH": 4, "OUT_H": 3, "OUT_W": 5, "FLAG_SETTLE": 1},
@@ -34,32 +32,6 @@ TOP_GEOMETRIES = ({"N_CH": 4, "OUT_H": 3, "OUT_W": 5, "FLAG_SETTLE": 1},
 
 def modules(srcs: list[str]) -> list[str]:
     return [m for src in srcs for m in MODULE_RE.findall((REPO / src).read_text())]
-
-
-def script(gold: list[str], gate: list[str], module: str, params: dict[str, int]) -> str:
-    chp = " ".join(f"-set {k} {v}" for k, v in params.items())
-    lines = []
-    for name, srcs in (("gold", gold), ("gate", gate)):
-        lines += [f"read_verilog -noautowire -DSYNTHESIS {' '.join(srcs)}",
-                  *([f"chparam {chp} {module}"] if chp else []),
-                  f"hierarchy -top {module}", "proc", "flatten", "opt_clean",
-                  f"rename {module} {name}", f"design -stash {name}"]
-    lines += ["design -copy-from gold -as gold gold", "design -copy-from gate -as gate gate",
-              "async2sync", "equiv_make gold gate equiv", "hierarchy -top equiv",
-              "equiv_simple -seq 2", "equiv_induct -seq 2", "equiv_status -assert", ""]
-    return "\n".join(lines)
-
-
-def prove(gold: list[str], gate: list[str], module: str, params: dict[str, int],
-          yosys: str) -> tuple[bool, str]:
-    with tempfile.TemporaryDirectory(dir=REPO) as tmp:
-        ys = Path(tmp) / "equiv.ys"
-        ys.write_text(script(gold, gate, module, params))
-        r = subprocess.run([yosys, "-q", "-s", os.path.relpath(ys, REPO)], cwd=REPO,
-                           capture_output=True, text=True)
-    text = r.stdout + r.stderr
-    why = [ln.strip() for ln in text.splitlines() if "unproven" in ln or "ERROR" in ln]
-    return r.returncode == 0, "; ".join(why[:2])
 
 
 def check(gold: list[str], gate: list[str], yosys: str,
@@ -74,7 +46,8 @@ def check(gold: list[str], gate: list[str], yosys: str,
     for module, params in jobs:
         label = module + ("" if not params else
                           " (" + ", ".join(f"{k} {v}" for k, v in params.items()) + ")")
-        out.append((label, *prove(gold, gate, module, params, yosys)))
+        out.append((label, *prove(stash(gold, module, "gold", params)
+                                  + stash(gate, module, "gate", params), yosys)))
     return out
 
 

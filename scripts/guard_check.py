@@ -17,25 +17,14 @@ Exit status 1 names the guard that is not a superset of its block's conditions.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from yosys_equiv import MODULE_RE, REPO, prove, sources, stash  # noqa: E402
+
 GUARD_RE = re.compile(r"^\s*wire\s+(act(?:_\w+)?)\b", re.M)
-MODULE_RE = re.compile(r"^\s*module\s+([A-Za-z_]\w*)", re.M)
-
-
-def sources(files_f: Path) -> list[str]:
-    out = []
-    for line in files_f.read_text().splitlines():
-        line = re.sub(r"(#|//).*", "", line).strip()
-        if line and not line.startswith(("-", "+")):
-            out.append(line)
-    return out
 
 
 def guards(srcs: list[str]) -> list[tuple[str, str]]:
@@ -50,32 +39,15 @@ def guards(srcs: list[str]) -> list[tuple[str, str]]:
     return found
 
 
-def script(srcs: list[str], module: str, guard: str, others: list[str]) -> str:
-    read = f"read_verilog -noautowire -DSYNTHESIS {' '.join(srcs)}"
-    prep = f"hierarchy -top {module}; proc; flatten; opt_clean"
-    return "\n".join([
-        read, prep, f"rename {module} gate", "design -stash gate",
-        read, prep, f"connect -unset {guard}", f"connect -set {guard} 1'b1", "opt_clean",
-        # the guard wires themselves (this one, and guards derived from it) differ by
-        # construction: keep them out of the matching
-        f"cd {module}", *(f"rename {g} {g}__gold" for g in [guard, *others]), "cd ..",
-        f"rename {module} gold", "design -stash gold",
-        "design -copy-from gold -as gold gold", "design -copy-from gate -as gate gate",
-        "async2sync", "equiv_make gold gate equiv", "hierarchy -top equiv",
-        "equiv_simple -seq 2", "equiv_induct -seq 2", "equiv_status -assert", ""])
-
-
-def prove(srcs: list[str], module: str, guard: str, others: list[str],
-          yosys: str) -> tuple[bool, str]:
-    # yowasp runs in a WASI sandbox that sees the working directory: relative paths
-    with tempfile.TemporaryDirectory(dir=REPO) as tmp:
-        ys = Path(tmp) / "guard.ys"
-        ys.write_text(script(srcs, module, guard, others))
-        r = subprocess.run([yosys, "-q", "-s", os.path.relpath(ys, REPO)], cwd=REPO,
-                           capture_output=True, text=True)
-    text = r.stdout + r.stderr
-    why = [ln.strip() for ln in text.splitlines() if "unproven" in ln or "ERROR" in ln]
-    return r.returncode == 0, "; ".join(why[:3])
+def prove_guard(srcs: list[str], module: str, guard: str, others: list[str],
+                yosys: str) -> tuple[bool, str]:
+    """The module with ``guard`` forced to 1 (gold) against the module as written (gate).
+    The guard wires themselves (this one, and ``others`` that may derive from it) differ
+    by construction: renamed out of the matching."""
+    forced = (f"connect -unset {guard}", f"connect -set {guard} 1'b1", "opt_clean",
+              *(f"rename {g} {g}__gold" for g in [guard, *others]))
+    return prove(stash(srcs, module, "gate") + stash(srcs, module, "gold", edits=forced),
+                 yosys)
 
 
 def check(srcs: list[str], yosys: str) -> list[tuple[str, str, bool, str]]:
@@ -85,7 +57,7 @@ def check(srcs: list[str], yosys: str) -> list[tuple[str, str, bool, str]]:
     out = []
     for module, guard in found:
         others = [g for m, g in found if m == module and g != guard]
-        out.append((module, guard, *prove(srcs, module, guard, others, yosys)))
+        out.append((module, guard, *prove_guard(srcs, module, guard, others, yosys)))
     return out
 
 

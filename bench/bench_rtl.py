@@ -40,6 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tb.run import REPO, build, read_files_f, run_test, verilator_root  # noqa: E402
 
+sys.path.insert(0, str(REPO / "scripts"))
+from yosys_equiv import rtl_at  # noqa: E402
+
 BASELINE_CYCLES_PER_S = 27_000  # readout-heavy load, Python agents, before the HDL agents
 
 
@@ -76,22 +79,10 @@ REFERENCE_REV = "0605f1a"
 
 
 def reference_rtl(rev: str) -> list[str] | None:
-    """The RTL sources of git revision ``rev`` (its rtl/files.f) in sim_build, or None when
+    """The RTL sources of git revision ``rev`` in sim_build (absolute paths), or None when
     the checkout has no such revision (a shallow clone, no git)."""
-    out = REPO / "sim_build" / f"rtl_ref_{rev}"
     try:
-        files_f = subprocess.run(["git", "show", f"{rev}:rtl/files.f"], cwd=REPO, check=True,
-                                 capture_output=True, text=True).stdout
-        names = [ln.split("#")[0].split("//")[0].strip() for ln in files_f.splitlines()]
-        srcs = []
-        for name in (n for n in names if n and not n.startswith(("-", "+"))):
-            text = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=REPO, check=True,
-                                  capture_output=True, text=True).stdout
-            dst = out / Path(name).name
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.write_text(text)
-            srcs.append(str(dst))
-        return srcs
+        return [str(REPO / p) for p in rtl_at(rev, REPO / "sim_build" / f"rtl_ref_{rev}")]
     except (OSError, subprocess.CalledProcessError):
         return None
 

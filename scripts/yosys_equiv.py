@@ -1,5 +1,7 @@
 """Yosys sequential equivalence of two versions of one module (shared by guard_check.py and
-equiv_check.py).
+equiv_check.py), and the RTL source lists the Yosys-based scripts share: ``sources`` (a
+files.f, through tb.run.read_files_f, as repository-relative paths) and ``rtl_at`` (the RTL
+of a git revision, also used by bench/bench_rtl.py).
 
 ``stash(srcs, module, name, params, edits)`` elaborates ``module`` from ``srcs`` (Verilog,
 paths relative to the repository: yowasp's WASI sandbox sees only the repository) with
@@ -14,21 +16,21 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tb.run import files_f_entries, read_files_f  # noqa: E402
+
 MODULE_RE = re.compile(r"^\s*module\s+([A-Za-z_]\w*)", re.M)
 
 
 def sources(files_f: Path) -> list[str]:
-    """The Verilog sources a files.f lists (comments and options dropped)."""
-    out = []
-    for line in files_f.read_text().splitlines():
-        line = re.sub(r"(#|//).*", "", line).strip()
-        if line and not line.startswith(("-", "+")):
-            out.append(line)
-    return out
+    """The Verilog sources a files.f lists (tb.run.read_files_f), relative to the
+    repository (what the Yosys sandbox sees)."""
+    return [os.path.relpath(p, REPO) for p in read_files_f(files_f)]
 
 
 def stash(srcs: list[str], module: str, name: str, params: dict[str, int] | None = None,
@@ -60,3 +62,19 @@ def prove(commands: list[str], yosys: str) -> tuple[bool, str]:
     why = [ln.strip() for ln in (r.stdout + r.stderr).splitlines()
            if "unproven" in ln or "ERROR" in ln]
     return r.returncode == 0, "; ".join(why[:2])
+
+
+def rtl_at(rev: str, dest: Path) -> list[str]:
+    """The RTL of git revision ``rev`` (the sources its rtl/files.f lists) written under
+    ``dest``; its source list, relative to the repository when ``dest`` lies inside it.
+    Raises subprocess.CalledProcessError (no such revision) or OSError (no git)."""
+    def show(path: str) -> str:
+        return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=REPO, check=True,
+                              capture_output=True, text=True).stdout
+    dest.mkdir(parents=True, exist_ok=True)
+    out = []
+    for _, name in files_f_entries(show("rtl/files.f")):
+        dst = dest / Path(name).name
+        dst.write_text(show(name))
+        out.append(os.path.relpath(dst, REPO) if dst.is_relative_to(REPO) else str(dst))
+    return out

@@ -267,7 +267,7 @@ def run_campaign(tasks: list[Task], out: Path, workers: int = 2, scheduler: str 
             if progress:
                 from tqdm.auto import tqdm
 
-                it = tqdm(done_iter, total=len(pending), desc="co-simulation", unit="task")
+                it = tqdm(it, total=len(pending), desc="co-simulation", unit="task")
             for fut in it:
                 t = futures[fut]
                 try:

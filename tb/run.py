@@ -108,6 +108,17 @@ def toplevel_of(test: str) -> str:
     return TESTS.get(test) or EXTRA_MODULES[test]
 
 
+def files_f_entries(text: str) -> list[tuple[int, str]]:
+    """(line number, source) of each source a files.f text lists: blank lines, ``#`` and
+    ``//`` comments and ``+``/``-`` options skipped."""
+    out = []
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = re.split(r"#|//", raw, maxsplit=1)[0].strip()
+        if line and line[0] not in "+-":
+            out.append((lineno, line))
+    return out
+
+
 def read_files_f(path: Path | None = None) -> list[Path]:
     """Source files listed in ``rtl/files.f`` (absolute paths, compile order).
 
@@ -121,10 +132,7 @@ def read_files_f(path: Path | None = None) -> list[Path]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: the RTL source list is missing (rtl/files.f)")
     out: list[Path] = []
-    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
-        line = re.split(r"#|//", raw, maxsplit=1)[0].strip()
-        if not line or line[0] in "+-":
-            continue
+    for lineno, line in files_f_entries(path.read_text()):
         p = Path(line)
         p = p if p.is_absolute() else REPO / p
         if not p.is_file():

@@ -8,6 +8,8 @@ import re
 import shutil
 from pathlib import Path
 
+from tb.run import read_files_f
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -24,6 +26,5 @@ def planted_rtl(name: str, file: str | None = None, pattern: str = "",
         new, n = re.subn(pattern, repl, text, count=1)
         assert n == 1, f"{pattern!r} not in {file}"
         (rtl / file).write_text(new)
-    names = [Path(p).name for p in (REPO / "rtl" / "files.f").read_text().split()
-             if p.endswith(".v")]
-    return [str((rtl / n).relative_to(REPO)) for n in names]
+    return [str((rtl / p.name).relative_to(REPO))
+            for p in read_files_f(REPO / "rtl" / "files.f")]

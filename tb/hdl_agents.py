@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tb.common import flags_to_int, sig_int
+from tb.common import sig_int
 from tb.config import ClockTiming, Geometry
 
 #: Names of the HDL receiver's violation kinds (p2m_tb_aer_rx ``first_violation``).
@@ -37,6 +37,13 @@ def expected_addresses(flags: np.ndarray, geo: Geometry) -> np.ndarray:
     row-major y, x): ``{ch, y, x}`` packed as in REGISTERS.md."""
     ch, bit = np.nonzero(flags)
     return geo.addr_pack(ch, bit // geo.out_w, bit % geo.out_w)
+
+
+#: one reset-log entry of p2m_tb_analog, {rise, fall, all, 7'd0, ch, width} = 160 bits, as
+#: little-endian bytes: info = {all, 7'd0, ch, width} (32 bits), fall, rise (64 bits, ps)
+RST_ENTRY_DTYPE = np.dtype([("info", "<u4"), ("fall", "<u8"), ("rise", "<u8")])
+RST_ENTRY_BYTES = RST_ENTRY_DTYPE.itemsize
+RST_ENTRY_BITS = 8 * RST_ENTRY_BYTES
 
 
 class HdlReset(NamedTuple):
@@ -111,9 +118,16 @@ class HdlReadout:
         self.ana.mask_errors.value = 0
 
     def write_flags(self, flags: np.ndarray) -> None:
-        """This window's latched flags (N_CH, N_NEUR) into the flag memory (once)."""
-        for c in range(self.geo.n_ch):
-            self.ana.mem[c].value = flags_to_int(flags[c])
+        """This window's latched flags (N_CH, N_NEUR) into the flag memory (once). The HDL
+        packs FPACK channels per word (p2m_tb_analog): one simulator access per word."""
+        mem, n = self.ana.mem, self.geo.n_neur
+        words = len(mem)
+        pack = len(mem[0]) // n
+        bits = np.zeros((words * pack, n), bool)
+        bits[:self.geo.n_ch] = flags
+        raw = np.packbits(bits.reshape(words, pack * n), axis=1, bitorder="little")
+        for w in range(words):
+            mem[w].value = int.from_bytes(raw[w].tobytes(), "little")
         self.ana.gen.value = (sig_int(self.ana.gen, 0) + 1) & 0xFFFFFFFF
         self.pending = np.asarray(flags, bool)
 
@@ -124,10 +138,12 @@ class HdlReadout:
         n = sig_int(self.rx.ev_count, 0)
         mem, aw = self.rx.ev_mem, self.geo.aw
         pack = len(mem[0]) // aw
-        words = [int(mem[i].value) for i in range(-(-n // pack))]
-        mask = (1 << aw) - 1
-        out = np.fromiter(((w >> (lane * aw)) & mask for w in words for lane in range(pack)),
-                          dtype=np.int64, count=len(words) * pack)[:n]
+        nbytes = -(-len(mem[0]) // 8)
+        raw = b"".join(int(mem[i].value).to_bytes(nbytes, "little")
+                       for i in range(-(-n // pack)))
+        bits = np.unpackbits(np.frombuffer(raw, np.uint8).reshape(-1, nbytes), axis=1,
+                             bitorder="little")[:, :pack * aw].reshape(-1, aw)
+        out = (bits[:n].astype(np.int64) << np.arange(aw, dtype=np.int64)).sum(axis=1)
         self.rx.ev_count.value = 0
         return out
 
@@ -135,21 +151,25 @@ class HdlReadout:
         """Every ana_rst pulse since the last read, in order (:class:`HdlReset`: global,
         channel, width in cycles, rise and fall in ps). The HDL log is a ring that only
         counts up; this reads from its own pointer (no write back: a pulse logged in the same
-        time step as the read can never be lost); more than the ring holds is an error."""
+        time step as the read can never be lost); more than the ring holds is an error. The
+        HDL packs RPACK entries per word: one simulator access per word."""
         a = self.ana
         n = sig_int(a.rst_count, 0)
         start = getattr(self, "_rst_read", 0)
-        depth = len(a.rst_log)
+        log = a.rst_log
+        pack = len(log[0]) // RST_ENTRY_BITS
+        depth = len(log) * pack
         if n - start > depth:
             raise AssertionError(f"HDL reset log overflow: {n - start} pulses since the last "
                                  f"read, the ring holds {depth}")
-        out = []
-        for i in range(start, n):
-            j = i % depth
-            w = int(a.rst_log[j].value)    # {rise, fall, all, 7'd0, ch, width}
-            info, m64 = w & 0xFFFF_FFFF, (1 << 64) - 1
-            out.append(HdlReset(bool(info >> 31), (info >> 16) & 0xFF, info & 0xFFFF,
-                                (w >> 96) & m64, (w >> 32) & m64))
+        # entries start .. n-1 lie in the words k0 .. k1 of the unrolled ring (word k is
+        # rst_log[k % len(log)]; with a full ring, the first and last are the same word)
+        k0, k1 = start // pack, (n - 1) // pack
+        raw = b"".join(int(log[k % len(log)].value).to_bytes(pack * RST_ENTRY_BYTES, "little")
+                       for k in range(k0, k1 + 1))
+        e = np.frombuffer(raw, RST_ENTRY_DTYPE)[start - k0 * pack:][:n - start]
+        out = [HdlReset(bool(info >> 31), (info >> 16) & 0xFF, info & 0xFFFF, rise, fall)
+               for info, fall, rise in e.tolist()]
         self._rst_read = n
         return out
 

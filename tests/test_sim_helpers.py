@@ -377,3 +377,95 @@ def test_window_errors_names_each_difference():
     assert "reset pulses of channels [0]" in e and "spiking channels [0, 2]" in e
     (e,) = window_errors(5, aer, flags, [resets[0], resets[1]._replace(width=8)], 16, geo)
     assert "reset widths [8] cycles, RST_WIDTH = 16" in e
+
+
+class _Word:
+    """One word of an HDL memory as the HDL agents' readers see it (``.value``, ``len``)."""
+
+    def __init__(self, bits: int, value: int = 0) -> None:
+        self.bits, self.value = bits, value
+
+    def __len__(self) -> int:
+        return self.bits
+
+
+class _Sig:
+    def __init__(self, value: int = 0) -> None:
+        self.value = value
+
+
+def _fake_hdl(geo: Geometry, pack: int, rpack: int, fpack: int, rdepth: int):
+    """p2m_tb's HDL agents reduced to their memories, packed as tb/hdl/p2m_tb_agents.v packs
+    them (event FIFO: PACK addresses per word; reset log: a ring of rdepth entries, RPACK
+    per word; flag memory: FPACK channels per word)."""
+    from types import SimpleNamespace
+
+    rx = SimpleNamespace(ev_count=_Sig(), rng=_Sig(), max_ack_ps=_Sig(), max_rel_ps=_Sig(),
+                         ev_mem=[_Word(pack * geo.aw) for _ in range(-(-geo.n_ch * geo.n_neur
+                                                                       // pack))])
+    ana = SimpleNamespace(rst_count=_Sig(), mask_errors=_Sig(), gen=_Sig(),
+                          rst_log=[_Word(rpack * 160) for _ in range(rdepth // rpack)],
+                          mem=[_Word(fpack * geo.n_neur) for _ in range(-(-geo.n_ch // fpack))])
+    return SimpleNamespace(u_aer_rx=rx, u_analog=ana)
+
+
+def _hdl_push_event(rx, addr: int, aw: int) -> None:
+    """p2m_tb_aer_rx at aer_req's rise: ev_mem[i / PACK][(i % PACK) * AW +: AW] = addr."""
+    i, pack = rx.ev_count.value, len(rx.ev_mem[0]) // aw
+    w = rx.ev_mem[i // pack]
+    w.value = (w.value & ~(((1 << aw) - 1) << (i % pack * aw))) | (addr << (i % pack * aw))
+    rx.ev_count.value = i + 1
+
+
+def _hdl_log_reset(ana, rise: int, fall: int, al: bool, ch: int, width: int) -> None:
+    """p2m_tb_analog at ana_rst's fall: the entry {rise, fall, all, 7'd0, ch, width}."""
+    rpack = len(ana.rst_log[0]) // 160
+    j = ana.rst_count.value % (len(ana.rst_log) * rpack)
+    entry = (rise << 96) | (fall << 32) | (int(al) << 31) | (ch << 16) | width
+    w = ana.rst_log[j // rpack]
+    sh = j % rpack * 160
+    w.value = (w.value & ~(((1 << 160) - 1) << sh)) | (entry << sh)
+    ana.rst_count.value += 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(pack=st.integers(1, 9), rpack=st.sampled_from([1, 2, 4, 8]),
+       fpack=st.integers(1, 5), chunks=st.lists(st.integers(0, 17), min_size=1, max_size=8),
+       seed=st.integers(0, 2**16))
+def test_hdl_agent_memories_roundtrip(pack: int, rpack: int, fpack: int, chunks: list[int],
+                                      seed: int) -> None:
+    """The packed HDL memories read and written by tb.hdl_agents.HdlReadout: flags written
+    are what the HDL answers per channel; the events of a window come back in order; the
+    reset log returns every pulse once, in order, across ring wrap-arounds at any alignment
+    (a read of a full ring included)."""
+    from tb.hdl_agents import HdlReadout
+
+    geo = Geometry(n_ch=5, out_h=3, out_w=2)
+    rdepth = 2 * 8
+    top = _fake_hdl(geo, pack, rpack, fpack, rdepth)
+    hdl = HdlReadout(top, geo, ClockTiming())
+    rng = np.random.default_rng(seed)
+    flags = rng.random((geo.n_ch, geo.n_neur)) < 0.4
+    hdl.write_flags(flags)
+    for c in range(geo.n_ch):       # what p2m_tb_analog answers for ana_ch_sel = c
+        word = top.u_analog.mem[c // fpack].value >> (c % fpack * geo.n_neur)
+        assert int_to_flags(word & ((1 << geo.n_neur) - 1), geo.n_neur).tolist() \
+            == flags[c].tolist()
+    for n in chunks:
+        n = min(n, rdepth)
+        addrs = rng.integers(0, 1 << geo.aw, size=n).tolist()
+        for a in addrs:
+            _hdl_push_event(top.u_aer_rx, a, geo.aw)
+        assert hdl.read_events().tolist() == addrs
+        assert top.u_aer_rx.ev_count.value == 0
+        new = [(int(rng.integers(0, 2**63)), int(rng.integers(0, 2**63)),
+                bool(rng.integers(0, 2)), int(rng.integers(0, 256)),
+                int(rng.integers(0, 2**16))) for _ in range(n)]
+        for r in new:
+            _hdl_log_reset(top.u_analog, *r)
+        got = hdl.read_resets()
+        assert [(r.t_rise, r.t_fall, r.all, r.ch, r.width) for r in got] == new
+    for _ in range(rdepth + 1):    # one more than the ring holds since the last read
+        _hdl_log_reset(top.u_analog, 1, 2, False, 3, 4)
+    with pytest.raises(AssertionError, match="reset log overflow"):
+        hdl.read_resets()

@@ -83,7 +83,7 @@ module p2m_tb_aer_rx #(
     parameter AW        = 13,
     parameter DEPTH     = 8192,
     parameter PERIOD_PS = 10000,
-    parameter PACK      = 8           // events per FIFO word
+    parameter PACK      = 32          // events per FIFO word
 ) (
     input  wire          enable,
     input  wire          rst_n,
@@ -165,15 +165,17 @@ module p2m_tb_aer_rx #(
 endmodule
 
 // ------------------------------------------------------------------------------------------
-// p2m_tb_analog: the analog side for the HDL mode. `mem[c]` holds the latched comparator
-// flags of channel c for the current window (the test writes them at ana_sample and then
-// increments `gen`); `flags` answers ana_ch_sel, first with the complement of the right
-// flags for SETTLE_PS (a settling comparator mux: an RTL that samples too early reads wrong
-// flags), then with the right ones. Reset pulses: rst_log[i] = {rise, fall, all, 7'd0, ch,
-// width} of each ana_rst pulse in order (rise and fall: 64-bit times in ps, the analog
-// bridge applies each pulse at its instant with the width the RTL produced; all: 1 bit, ch:
-// 8 bits, width: 16 bits, clk periods; one simulator access per pulse), a ring of DEPTH
-// entries: `rst_count` counts every pulse since the start
+// p2m_tb_analog: the analog side for the HDL mode. `mem` holds the latched comparator
+// flags of the current window, FPACK channels per word: channel c is
+// mem[c / FPACK][(c % FPACK) * N_NEUR +: N_NEUR] (the test writes them at ana_sample, one
+// simulator access per word, and then increments `gen`); `flags` answers ana_ch_sel, first
+// with the complement of the right flags for SETTLE_PS (a settling comparator mux: an RTL
+// that samples too early reads wrong flags), then with the right ones. Reset pulses: entry
+// i = {rise, fall, all, 7'd0, ch, width} of each ana_rst pulse in order (rise and fall:
+// 64-bit times in ps, the analog bridge applies each pulse at its instant with the width the
+// RTL produced; all: 1 bit, ch: 8 bits, width: 16 bits, clk periods), a ring of DEPTH
+// entries, RPACK per word: entry j of the ring is rst_log[j / RPACK][(j % RPACK) * 160 +:
+// 160] (one simulator access reads RPACK pulses); `rst_count` counts every pulse since the start
 // (never cleared: the test keeps its own read pointer, so a read can never race with a
 // pulse logged in the same time step); `t_rst` holds the
 // rise of the pulse in progress; a channel pulse whose ana_rst_mask differs from mem[ch]
@@ -182,7 +184,9 @@ module p2m_tb_analog #(
     parameter N_CH      = 32,
     parameter CH_BITS   = 5,
     parameter N_NEUR    = 256,
-    parameter DEPTH     = 1024,
+    parameter DEPTH     = 1024,       // reset log entries (a multiple of RPACK)
+    parameter RPACK     = 16,         // reset log entries per word
+    parameter FPACK     = 8,           // channels per flag memory word
     parameter PERIOD_PS = 10000,
     parameter SETTLE_PS = 15000
 ) (
@@ -194,9 +198,10 @@ module p2m_tb_analog #(
     input  wire [CH_BITS-1:0] ana_rst_ch,
     input  wire [N_NEUR-1:0]  ana_rst_mask
 );
-    reg [N_NEUR-1:0] mem [0:N_CH-1];
+    localparam FWORDS = (N_CH + FPACK - 1) / FPACK;
+    reg [FPACK*N_NEUR-1:0] mem [0:FWORDS-1];
     reg [31:0]       gen = 0;
-    reg [159:0]      rst_log [0:DEPTH-1];
+    reg [RPACK*160-1:0] rst_log [0:DEPTH/RPACK-1];
     integer          rst_count = 0;
     integer          mask_errors = 0;
     reg [63:0]       t_rst = 0, width = 0;
@@ -205,27 +210,31 @@ module p2m_tb_analog #(
     integer          k;
 
     initial begin
-        for (k = 0; k < N_CH; k = k + 1) mem[k] = {N_NEUR{1'b0}};
+        for (k = 0; k < FWORDS; k = k + 1) mem[k] = {FPACK*N_NEUR{1'b0}};
+        for (k = 0; k < DEPTH / RPACK; k = k + 1) rst_log[k] = {RPACK*160{1'b0}};
         flags = {N_NEUR{1'b0}};
     end
 
     always @(ana_ch_sel or gen) begin
-        flags = ~mem[ana_ch_sel];
+        flags = ~mem[ana_ch_sel / FPACK][(ana_ch_sel % FPACK) * N_NEUR +: N_NEUR];
         #(SETTLE_PS);
-        flags = mem[ana_ch_sel];
+        flags = mem[ana_ch_sel / FPACK][(ana_ch_sel % FPACK) * N_NEUR +: N_NEUR];
     end
 
     always @(posedge ana_rst) begin
         t_rst = $time;
         r_all = ana_rst_all;
         r_ch  = ana_rst_ch;
-        if (!ana_rst_all && ana_rst_mask !== mem[ana_rst_ch]) mask_errors = mask_errors + 1;
+        if (!ana_rst_all &&
+            ana_rst_mask !== mem[ana_rst_ch / FPACK][(ana_rst_ch % FPACK) * N_NEUR +: N_NEUR])
+            mask_errors = mask_errors + 1;
     end
 
     always @(negedge ana_rst) begin
         if (rst_n === 1'b1) begin
             width = ($time - t_rst + PERIOD_PS / 2) / PERIOD_PS;
-            rst_log[rst_count % DEPTH] = {t_rst, $time, r_all, 7'd0, 8'd0 | r_ch, width[15:0]};
+            rst_log[(rst_count % DEPTH) / RPACK][((rst_count % DEPTH) % RPACK) * 160 +: 160] =
+                {t_rst, $time, r_all, 7'd0, 8'd0 | r_ch, width[15:0]};
             rst_count = rst_count + 1;
         end
     end

@@ -37,6 +37,10 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
     p.add_argument("--scheduler", default=None, help="a Dask scheduler address instead")
+    p.add_argument("--per-sim", type=int, default=None, metavar="K",
+                   help="samples per simulation (the chip is programmed once per "
+                        "simulation; default: the samples spread over the workers, at most "
+                        "8 per simulation; 1: one simulation per sample)")
     p.add_argument("--timeout", type=float, default=900.0, help="watchdog per sample, s")
     p.add_argument("--waves", action="store_true",
                    help="the first sample also writes an FST + GTKWave layout")
@@ -58,7 +62,7 @@ def _cosim(args) -> int:
                  chips=args.chips, data=args.data, split=args.split, backpressure=args.backpressure,
                  seed=args.seed, timeout_s=args.timeout, first=args.first, waves=args.waves)
     s = run_campaign(tasks, out, workers=args.workers, scheduler=args.scheduler,
-                     progress=not args.json)
+                     per_sim=args.per_sim, progress=not args.json)
     if args.json:
         print(json.dumps(s, indent=1))
     else:

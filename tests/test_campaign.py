@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tb.campaign import SUMMARY_KEYS, Task, run_campaign
+from tb.campaign import SUMMARY_KEYS, Task, auto_per_sim, batches, run_campaign
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,7 +34,7 @@ def test_campaign_runs_resumes_and_reports_failures(tmp_path, env):
     out = tmp_path / "camp"
     worker_env = dict(worker_env, FAKE_RAISE="4")
     ts = tasks(6, tmp_path)
-    s = run_campaign(ts, out, workers=2, runner=fake_runner, progress=False,
+    s = run_campaign(ts, out, workers=2, runner=fake_runner, per_sim=1, progress=False,
                      worker_env=worker_env)
     for k in SUMMARY_KEYS:
         assert k in s
@@ -51,7 +51,50 @@ def test_campaign_runs_resumes_and_reports_failures(tmp_path, env):
     assert json.loads((out / "summary.json").read_text())["failed"] == 1
     assert "chip accuracy" in (out / "summary.md").read_text()
     # resume: only the failed task runs again
-    s2 = run_campaign(ts, out, workers=1, runner=fake_runner, progress=False,
+    s2 = run_campaign(ts, out, workers=1, runner=fake_runner, per_sim=1, progress=False,
                       worker_env=dict(worker_env, FAKE_RAISE=""))
     assert s2["finished"] == 6 and s2["failed"] == 0
     assert len(list(calls.glob("s0_c0.*"))) == 1 and len(list(calls.glob("s4_c0.*"))) == 3
+
+
+def test_batches_group_samples_of_one_chip():
+    """Consecutive tasks of one chip instance share a simulation, at most per_sim; another
+    chip, another backpressure or a task with waves starts a new one."""
+    ts = tasks(7, Path("/tmp"))
+    ts[5] = Task(**{**ts[5].__dict__, "chip_path": "other.json"})
+    ts = [Task(**{**ts[0].__dict__, "waves": True})] + ts[1:]
+    got = [[t.index for t in b] for b in batches(ts, 3)]
+    assert got == [[0], [1, 2, 3], [4], [5], [6]]
+    assert [[t.index for t in b] for b in batches(ts[1:5], 1)] == [[1], [2], [3], [4]]
+    with pytest.raises(ValueError, match="per_sim"):
+        batches(ts, 0)
+    assert auto_per_sim(3, 2) == 2 and auto_per_sim(100, 2) == 8 and auto_per_sim(1, 4) == 1
+
+
+def test_campaign_batches_run_resume_and_fail_whole(tmp_path, env):
+    """per_sim = 3: one runner call per batch, one result file per sample; a batch that
+    raises (retried once) fails each of its samples, and the next run runs only those."""
+    from campaign_fakes import fake_batch_runner
+
+    worker_env, calls = env
+    out = tmp_path / "camp"
+    ts = tasks(7, tmp_path)
+    s = run_campaign(ts, out, workers=2, batch_runner=fake_batch_runner, per_sim=3,
+                     progress=False, worker_env=dict(worker_env, FAKE_RAISE="4"))
+    assert s["finished"] == 4 and s["failed"] == 3 and s["simulations"] == 2
+    assert sorted(s["failures"]) == ["s3_c0", "s4_c0", "s5_c0"]
+    assert "crashed" in s["failures"]["s5_c0"]
+    # batches [0 1 2] [3 4 5] [6]: the failing one tried twice, the others once
+    assert len(list(calls.glob("s0_c0.*"))) == 1 and len(list(calls.glob("s3_c0.*"))) == 2
+    assert not list(calls.glob("s1_c0.*")) and len(list(calls.glob("s6_c0.*"))) == 1
+    r1 = json.loads((out / "results" / "s1_c0.json").read_text())
+    assert r1["batch"]["tasks"] == ["s0_c0", "s1_c0", "s2_c0"] and r1["task"]["index"] == 1
+    assert r1["wall_s"] == pytest.approx(0.2)
+    junit = ET.parse(out / "junit.xml").getroot()[0]
+    assert junit.get("tests") == "7" and junit.get("errors") == "3"
+    s2 = run_campaign(ts, out, workers=2, batch_runner=fake_batch_runner, per_sim=3,
+                      progress=False, worker_env=dict(worker_env, FAKE_RAISE=""))
+    assert s2["finished"] == 7 and s2["failed"] == 0 and s2["simulations"] == 3
+    assert len(list(calls.glob("s3_c0.*"))) == 3 and len(list(calls.glob("s0_c0.*"))) == 1
+    with pytest.raises(ValueError, match="runner or batch_runner"):
+        run_campaign(ts, out, runner=print, batch_runner=print)

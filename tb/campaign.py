@@ -23,8 +23,8 @@ Samples per simulation (``per_sim``): the pending tasks are grouped into batches
 is one simulation (``tb.cosim.run_samples``: the simulator starts and the chip is
 programmed once, a global reset before each sample; each sample's spikes are what it gives
 alone). A simulation's start-up and programming cost several seconds, a sample's streaming
-about one (``make bench``: 4 samples in one simulation 2.4x faster per sample than one per
-simulation). ``per_sim=None`` (the default) spreads the pending samples evenly over the
+one to three (docs/verification.md "Several samples per simulation": 4 samples of the
+demo's chip in one simulation 2.4x faster per sample than one per simulation). ``per_sim=None`` (the default) spreads the pending samples evenly over the
 workers, at most :data:`MAX_PER_SIM` per simulation; ``per_sim=1`` gives one simulation per
 sample. The task with ``waves`` is a batch of its own. Each sample still has its own result
 file, JUnit test case and summary entry; its ``wall_s`` is its share of the simulation's
@@ -75,6 +75,7 @@ class Task:
     build_dir: str
     timeout_s: float
     waves: bool = False
+    sim: str = "icarus"
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -93,7 +94,8 @@ def run_task(task: Task) -> dict[str, Any]:
     events, label = ds[task.index]
     r = run_sample(task.chip_path, events, sample_id=task.task_id, seed=task.seed,
                    backpressure=task.backpressure, build_dir=task.build_dir,
-                   timeout_s=task.timeout_s, checkpoint=task.checkpoint, waves=task.waves)
+                   timeout_s=task.timeout_s, checkpoint=task.checkpoint, waves=task.waves,
+                   sim=task.sim)
     r["label"] = int(label)
     return r
 
@@ -116,7 +118,7 @@ def run_batch(tasks: list[Task]) -> list[dict[str, Any]]:
         labels.append(int(label))
     res = run_samples(t.chip_path, samples, seed=t.seed, backpressure=t.backpressure,
                       build_dir=t.build_dir, timeout_s=sum(x.timeout_s for x in tasks),
-                      checkpoint=t.checkpoint, waves=t.waves)
+                      checkpoint=t.checkpoint, waves=t.waves, sim=t.sim)
     batch = {"tasks": [x.task_id for x in tasks], "wall_s": res["wall_s"],
              "seed": res.get("seed", t.seed), "build_dir": res["build_dir"]}
     out = []
@@ -141,16 +143,18 @@ class EachTask:
 
 def batches(tasks: list[Task], per_sim: int) -> list[list[Task]]:
     """``tasks`` in simulations of up to ``per_sim`` consecutive tasks that can share one:
-    the same chip instance, checkpoint, data and backpressure; a task with ``waves`` alone."""
+    the same chip instance, checkpoint, data, backpressure and simulator; a task with
+    ``waves`` alone."""
     if per_sim < 1:
         raise ValueError(f"per_sim (samples per simulation) must be >= 1, got {per_sim}")
+    def shared(t: Task) -> tuple:  # what the tasks of one simulation have in common
+        return t.chip_path, t.checkpoint, t.dataset, t.data, t.split, t.backpressure, t.sim
+
     out: list[list[Task]] = []
     for t in tasks:
-        key = (t.chip_path, t.checkpoint, t.dataset, t.data, t.split, t.backpressure)
         last = out[-1] if out else None
         if (last and not t.waves and not last[0].waves and len(last) < per_sim
-                and (last[0].chip_path, last[0].checkpoint, last[0].dataset, last[0].data,
-                     last[0].split, last[0].backpressure) == key):
+                and shared(last[0]) == shared(t)):
             last.append(t)
         else:
             out.append([t])
@@ -286,10 +290,11 @@ def _markdown(s: dict) -> str:
 def plan(checkpoint: str | Path, out: Path, samples: int, chips: int = 1,
          data: str | None = None, split: str = "test", backpressure: str = "none",
          seed: int = 0, timeout_s: float = 600.0, first: int = 0,
-         waves: bool = False) -> list[Task]:
+         waves: bool = False, sim: str = "icarus") -> list[Task]:
     """The tasks of a campaign: samples ``first .. first + samples - 1`` of the split, each
-    on chip instances 0..chips-1 (their configurations exported to ``out/chips``);
-    ``waves``: the first task also writes an FST and its GTKWave layout."""
+    on chip instances 0..chips-1 (their configurations exported to ``out/chips``), under the
+    simulator ``sim`` (icarus or verilator); ``waves``: the first task also writes an FST
+    and its GTKWave layout (under Icarus, which dumps the FST, whatever ``sim``)."""
     from golden.checkpoint import load_net
     from golden.evaluate import default_data
     from golden.export import export_chip_config
@@ -298,6 +303,8 @@ def plan(checkpoint: str | Path, out: Path, samples: int, chips: int = 1,
         raise ValueError(f"--samples and --chips must be >= 1, got {samples}, {chips}")
     if backpressure not in ("none", "random"):
         raise ValueError(f"--backpressure: none or random, got {backpressure!r}")
+    if sim not in ("icarus", "verilator"):
+        raise ValueError(f"--sim: icarus or verilator, got {sim!r}")
     net, meta = load_net(checkpoint)
     kind = meta["train"]["dataset"]
     folder = data if data is not None else default_data(kind, meta["train"].get("data"))
@@ -313,7 +320,8 @@ def plan(checkpoint: str | Path, out: Path, samples: int, chips: int = 1,
             tasks.append(Task(tid, i, k, str(chip.resolve()), str(Path(checkpoint).resolve()),
                               kind, folder, split, backpressure, seed + i,
                               str((out / "sim_build" / tid).resolve()), timeout_s,
-                              waves and not tasks))
+                              waves and not tasks,
+                              "icarus" if waves and not tasks else sim))
     return tasks
 
 

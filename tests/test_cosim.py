@@ -123,3 +123,33 @@ def test_cosim_campaign_on_the_trimmed_chip_matches_the_golden_chip_mode(tmp_pat
     assert "comparator_trim" in chips  # the export carries the instance's trim
     golden = evaluate(ck, split="test", mode="chip", limit=3, progress=False)
     assert s["chip_accuracy"] == s["golden_accuracy"] == golden["accuracy"], (s, golden)
+
+
+@needs_sim
+def test_cosim_campaign_under_verilator_with_the_waves_sample_under_icarus(tmp_path, capsys):
+    """`p2m cosim --sim verilator --waves` (3 samples, 2 workers, 2 per simulation): the
+    first sample (waves) runs alone under Icarus and writes its FST, the other two share one
+    Verilator simulation; every sample spike-identical to the golden chip mode, and the
+    Verilator samples' spikes equal to what Icarus gives for them alone."""
+    from golden.cli import resolve_checkpoint
+    from p2m.cli import main
+
+    ck = resolve_checkpoint("default-cmosx-trim10")
+    out = tmp_path / "camp"
+    assert main(["cosim", "--checkpoint", str(ck), "--samples", "3", "--workers", "2",
+                 "--per-sim", "2", "--sim", "verilator", "--waves", "--out", str(out),
+                 "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["failed"] == 0 and s["simulations"] == 2, s
+    assert s["spike_mismatches"] == 0 and s["class_agreement"] == 1.0, s
+    res = {k: json.loads((out / "results" / f"{k}.json").read_text())
+           for k in ("s0_c0", "s1_c0", "s2_c0")}
+    assert res["s0_c0"]["task"]["sim"] == "icarus" and list((out / "sim_build" / "s0_c0")
+                                                            .glob("*.fst"))
+    assert {res[k]["task"]["sim"] for k in ("s1_c0", "s2_c0")} == {"verilator"}
+    assert res["s1_c0"]["batch"]["tasks"] == ["s1_c0", "s2_c0"]
+    assert main(["cosim", "--checkpoint", str(ck), "--samples", "1", "--first", "2",
+                 "--workers", "1", "--out", str(tmp_path / "icarus"), "--json"]) == 0
+    capsys.readouterr()
+    alone = json.loads((tmp_path / "icarus" / "results" / "s2_c0.json").read_text())
+    assert res["s2_c0"]["aer_spikes"] == alone["aer_spikes"]

@@ -3,8 +3,9 @@ shipped checkpoint's chip), one simulation per sample, with 1 and with 2 Dask wo
 side in one run; goal: 2 workers at least 1.6x as fast as 1 on 2 cores. Beside them, the
 same campaign on 2 workers with the samples spread over 2 simulations (``per_sim`` None, the
 default of ``p2m cosim``: the simulator starts and the chip is programmed once per
-simulation). The simulator build is done once before the timing (every campaign reuses the
-cached build).
+simulation), under Icarus and under Verilator (``--sim verilator``), with each sample's
+streaming real-time factor. The simulator builds are done once before the timing (every
+campaign reuses the cached build).
 """
 
 from __future__ import annotations
@@ -29,16 +30,20 @@ def main(argv=None) -> int:
     root = Path(tempfile.mkdtemp(prefix="p2m_bench_cosim_"))
     try:
         warm = root / "warm"  # builds the simulation once (cached for every campaign)
-        run_campaign(plan(ck, warm, 1), warm, workers=1, progress=False)
-        wall = {}
-        runs = {"1 worker, 1 sample per simulation": (1, 1),
-                "2 workers, 1 sample per simulation": (2, 1),
-                "2 workers, samples spread over them": (2, None)}
-        for name, (workers, per_sim) in runs.items():
-            out = root / f"w{workers}_{per_sim}"
-            tasks = plan(ck, out, args.samples)
+        for sim in ("icarus", "verilator"):
+            run_campaign(plan(ck, warm / sim, 1, sim=sim), warm / sim, workers=1,
+                         progress=False)
+        wall, rtf = {}, {}
+        runs = {"1 worker, 1 sample per simulation": (1, 1, "icarus"),
+                "2 workers, 1 sample per simulation": (2, 1, "icarus"),
+                "2 workers, samples spread over them": (2, None, "icarus"),
+                "2 workers, spread, Verilator": (2, None, "verilator")}
+        for name, (workers, per_sim, sim) in runs.items():
+            out = root / f"w{workers}_{per_sim}_{sim}"
+            tasks = plan(ck, out, args.samples, sim=sim)
             t0, t_wall = time.perf_counter(), time.time()
             s = run_campaign(tasks, out, workers=workers, per_sim=per_sim, progress=False)
+            rtf[name] = s["realtime_factor"]
             wall[name] = time.perf_counter() - t0
             assert s["finished"] == args.samples, s["failures"]
             for f in sorted((out / "results").glob("*.json")):
@@ -46,15 +51,17 @@ def main(argv=None) -> int:
                 print(f"    {name}: {f.stem}: pid {r['worker_pid']} "
                       f"{r['started'] - t_wall:6.1f} .. {r['finished'] - t_wall:6.1f} s")
             print(f"    {name}: {s['simulations']} simulation(s)")
-        one, two, spread = wall.values()
+        one, two, spread, veri = wall.values()
         ratio = one / two
         print(f"p2m cosim, {args.samples} samples (default test split, shipped checkpoint):")
         for name, w in wall.items():
-            print(f"  {name:<38} {w:6.1f} s")
+            print(f"  {name:<38} {w:6.1f} s   streaming real-time factor {rtf[name]:.2f}")
         print(f"  2 workers / 1 worker speed-up {ratio:.2f}x (goal >= 1.6x on 2 cores): "
               f"{'met' if ratio >= 1.6 else 'NOT met'}")
         print(f"  samples spread over the workers' simulations / one simulation per sample "
               f"(2 workers): {two / spread:.2f}x")
+        print(f"  Verilator / Icarus (2 workers, spread): campaign {spread / veri:.2f}x, "
+              f"streaming {rtf['2 workers, samples spread over them'] / rtf['2 workers, spread, Verilator']:.2f}x")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -186,7 +186,7 @@ module p2m_tb_analog #(
     parameter N_NEUR    = 256,
     parameter DEPTH     = 1024,       // reset log entries (a multiple of RPACK)
     parameter RPACK     = 16,         // reset log entries per word
-    parameter FPACK     = 8,           // channels per flag memory word
+    parameter FPACK     = 8,          // channels per flag memory word
     parameter PERIOD_PS = 10000,
     parameter SETTLE_PS = 15000
 ) (

@@ -8,12 +8,13 @@ A campaign is a folder:
 * ``results/<task>.json``: one finished task (sample ``i`` on chip ``k``: ``s<i>_c<k>``),
   written atomically by the worker; a task whose file exists is not run again, so an
   interrupted campaign resumes where it stopped;
-* ``sim_build/<task>/``: each simulation's folder (log; FST and GTKWave layout with
-  ``waves``, for the first task);
+* ``sim_build/<task>/``: each simulation's folder, named after its first task (log; FST
+  and GTKWave layout with ``waves``, for the first task);
 * ``junit.xml``: one test case per task (passed: the RTL's spikes equal the golden chip
   mode's in matched timing and the RTL's class equals the golden model's);
 * ``summary.json`` / ``summary.md``: ``samples``, ``chip_accuracy``, ``golden_accuracy``,
-  ``class_agreement``, ``spike_mismatches``, ``realtime_factor`` and the failures.
+  ``class_agreement``, ``spike_mismatches``, ``realtime_factor`` (of the streaming),
+  ``simulations``, ``samples_per_hour`` (this run's throughput) and the failures.
 
 Parallelism: a ``distributed.LocalCluster`` with ``workers`` single-threaded processes by
 default, or the scheduler at ``scheduler`` (``tcp://host:8786``).
@@ -206,8 +207,9 @@ def _passed(r: dict) -> bool:
 
 
 def summarize(tasks: list[Task], results: dict[str, dict], failures: dict[str, str],
-              wall_s: float) -> dict[str, Any]:
-    """The campaign summary (module docstring); every task is counted, failed ones too."""
+              wall_s: float, ran: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The campaign summary (module docstring); every task is counted, failed ones too.
+    ``ran``: the tasks this run finished (its throughput)."""
     ok = [results[t.task_id] for t in tasks if t.task_id in results]
     n = len(ok)
 
@@ -231,6 +233,10 @@ def summarize(tasks: list[Task], results: dict[str, dict], failures: dict[str, s
         "realtime_factor": (wall / sim_s) if sim_s > 0 else None,
         "task_wall_s": sum(r.get("wall_s", 0.0) for r in ok),
         "campaign_wall_s": wall_s,
+        # what a regression over many samples cares about: finished samples per hour of this
+        # run's wall time (None when nothing ran: a campaign resumed with nothing pending)
+        "samples_per_hour": (3600.0 * sum(1 for t in tasks if t.task_id in ran) / wall_s
+                             if ran and wall_s > 0 else None),
         "failures": failures,
     }
 
@@ -269,6 +275,8 @@ def _markdown(s: dict) -> str:
     def num(v):
         return "-" if v is None else f"{v:.2f}"
 
+    sph = s.get("samples_per_hour")
+    rate = "-" if sph is None else f"{sph:,.0f}"
     lines = ["# p2m cosim summary", "",
              "| quantity | value |", "|---|---|",
              f"| samples (tasks) | {s['samples']} ({s['finished']} finished, {s['failed']} "
@@ -280,7 +288,8 @@ def _markdown(s: dict) -> str:
              f"{s['samples_with_spike_mismatches']} samples |",
              f"| lost input events | {s['lost_events']} |",
              f"| real-time factor (wall / sensor time) | {num(s['realtime_factor'])} |",
-             f"| campaign wall time | {s['campaign_wall_s']:.1f} s |"]
+             f"| campaign wall time | {s['campaign_wall_s']:.1f} s |",
+             f"| throughput (samples run per hour of wall time) | {rate} |"]
     if s["failures"]:
         lines += ["", "## Failed tasks", ""]
         lines += [f"- `{k}`: {v.splitlines()[-1] if v else ''}" for k, v in s["failures"].items()]
@@ -399,7 +408,8 @@ def run_campaign(tasks: list[Task], out: Path, workers: int = 2, scheduler: str 
             if cluster is not None:
                 cluster.close()
     results = load_results(results_dir)
-    summary = summarize(tasks, results, failures, time.perf_counter() - t0)
+    ran = {t.task_id for t in pending if t.task_id in results}
+    summary = summarize(tasks, results, failures, time.perf_counter() - t0, ran)
     write_junit(out / "junit.xml", tasks, results, failures)
     _atomic_write(out / "summary.json", json.dumps(summary, indent=1) + "\n")
     _atomic_write(out / "summary.md", _markdown(summary))

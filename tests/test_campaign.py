@@ -95,6 +95,9 @@ def test_campaign_batches_run_resume_and_fail_whole(tmp_path, env):
     s2 = run_campaign(ts, out, workers=2, batch_runner=fake_batch_runner, per_sim=3,
                       progress=False, worker_env=dict(worker_env, FAKE_RAISE=""))
     assert s2["finished"] == 7 and s2["failed"] == 0 and s2["simulations"] == 3
+    assert s2["samples_per_hour"] > 0 and "samples run per hour" in (out / "summary.md").read_text()
+    s3 = run_campaign(ts, out, workers=1, batch_runner=fake_batch_runner, progress=False)
+    assert s3["finished"] == 7 and s3["samples_per_hour"] is None  # nothing left to run
     assert len(list(calls.glob("s3_c0.*"))) == 3 and len(list(calls.glob("s0_c0.*"))) == 1
     with pytest.raises(ValueError, match="runner or batch_runner"):
         run_campaign(ts, out, runner=print, batch_runner=print)

@@ -210,6 +210,7 @@ module p2m_tb_analog #(
     integer          k;
 
     initial begin
+        if (DEPTH % RPACK != 0) $fatal(1, "p2m_tb_analog: DEPTH must be a multiple of RPACK");
         for (k = 0; k < FWORDS; k = k + 1) mem[k] = {FPACK*N_NEUR{1'b0}};
         for (k = 0; k < DEPTH / RPACK; k = k + 1) rst_log[k] = {RPACK*160{1'b0}};
         flags = {N_NEUR{1'b0}};

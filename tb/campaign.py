@@ -287,7 +287,7 @@ def _markdown(s: dict) -> str:
              f"| spike mismatches (neuron-windows) | {s['spike_mismatches']} in "
              f"{s['samples_with_spike_mismatches']} samples |",
              f"| lost input events | {s['lost_events']} |",
-             f"| real-time factor (wall / sensor time) | {num(s['realtime_factor'])} |",
+             f"| real-time factor of the streaming (wall / sensor time) | {num(s['realtime_factor'])} |",
              f"| campaign wall time | {s['campaign_wall_s']:.1f} s |",
              f"| throughput (samples run per hour of wall time) | {rate} |"]
     if s["failures"]:

@@ -31,9 +31,12 @@ sample. The task with ``waves`` is a batch of its own. Each sample still has its
 file, JUnit test case and summary entry; its ``wall_s`` is its share of the simulation's
 wall time, and ``batch`` names the simulation (its tasks, wall time, seed, folder).
 
-Failures: a batch that raises is retried once (``retries``); a batch that still fails, or
-whose worker died, records each of its samples as a failure with the error: no task is
-missing from the summary, and the next run of the campaign runs them again.
+Failures: a batch that raises is retried once (``retries``). A batch of several samples
+that still fails, or whose worker died, is split: each of its samples runs again in a
+simulation of its own, so that only the sample that fails is recorded as a failure, with its
+error. No task is missing from the summary, and the next run of the campaign runs the failed
+ones again. Results are written when a simulation ends, so an interrupted campaign loses at
+most the batches in flight.
 
 The work itself is ``runner(task) -> dict`` for one task or ``batch_runner(tasks) ->
 [dict]`` for a batch (default :func:`run_batch`, which calls ``tb.cosim.run_samples``); the
@@ -51,9 +54,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-#: the most samples ``per_sim=None`` puts into one simulation (a failure, or a watchdog
-#: expiry, costs the whole batch)
-MAX_PER_SIM = 8
+#: the most samples ``per_sim=None`` puts into one simulation: start-up and programming
+#: (about 5 s) spread over 16 samples, while an interrupted campaign loses at most 16
+#: samples per worker (results are written when a simulation ends)
+MAX_PER_SIM = 16
 
 SUMMARY_KEYS = ("samples", "chip_accuracy", "golden_accuracy", "class_agreement",
                 "spike_mismatches", "realtime_factor")
@@ -395,11 +399,16 @@ def run_campaign(tasks: list[Task], out: Path, workers: int = 2, scheduler: str 
                 try:
                     fut.result()
                 except Exception as exc:  # noqa: BLE001 (recorded, never lost)
-                    for t in batch:
-                        failures[t.task_id] = f"{type(exc).__name__}: {exc}"
-                if bar is not None:
-                    bar.update(len(batch))
-                if queue:
+                    if len(batch) > 1:   # find the failing sample: one simulation each
+                        queue[:0] = [[t] for t in batch]
+                    else:
+                        failures[batch[0].task_id] = f"{type(exc).__name__}: {exc}"
+                        if bar is not None:
+                            bar.update(1)
+                else:
+                    if bar is not None:
+                        bar.update(len(batch))
+                while queue and len(futures) - sum(f.done() for f in futures) < slots:
                     done_iter.add(submit(queue.pop(0)))
             if bar is not None:
                 bar.close()

@@ -44,7 +44,7 @@ def register(subparsers) -> None:
     p.add_argument("--per-sim", type=int, default=None, metavar="K",
                    help="samples per simulation (the chip is programmed once per "
                         "simulation; default: the samples spread over the workers, at most "
-                        "8 per simulation; 1: one simulation per sample)")
+                        "16 per simulation; 1: one simulation per sample)")
     p.add_argument("--timeout", type=float, default=900.0, help="watchdog per sample, s")
     p.add_argument("--waves", action="store_true",
                    help="the first sample also writes an FST + GTKWave layout")

@@ -68,12 +68,13 @@ def test_batches_group_samples_of_one_chip():
     assert [[t.index for t in b] for b in batches(ts[1:5], 1)] == [[1], [2], [3], [4]]
     with pytest.raises(ValueError, match="per_sim"):
         batches(ts, 0)
-    assert auto_per_sim(3, 2) == 2 and auto_per_sim(100, 2) == 8 and auto_per_sim(1, 4) == 1
+    assert auto_per_sim(3, 2) == 2 and auto_per_sim(100, 2) == 16 and auto_per_sim(1, 4) == 1
 
 
-def test_campaign_batches_run_resume_and_fail_whole(tmp_path, env):
+def test_campaign_batches_run_resume_and_isolate_failures(tmp_path, env):
     """per_sim = 3: one runner call per batch, one result file per sample; a batch that
-    raises (retried once) fails each of its samples, and the next run runs only those."""
+    raises (retried once) is split into one simulation per sample, so only the failing
+    sample is a failure; the next run runs only that one."""
     from campaign_fakes import fake_batch_runner
 
     worker_env, calls = env
@@ -81,23 +82,24 @@ def test_campaign_batches_run_resume_and_fail_whole(tmp_path, env):
     ts = tasks(7, tmp_path)
     s = run_campaign(ts, out, workers=2, batch_runner=fake_batch_runner, per_sim=3,
                      progress=False, worker_env=dict(worker_env, FAKE_RAISE="4"))
-    assert s["finished"] == 4 and s["failed"] == 3 and s["simulations"] == 2
-    assert sorted(s["failures"]) == ["s3_c0", "s4_c0", "s5_c0"]
-    assert "crashed" in s["failures"]["s5_c0"]
-    # batches [0 1 2] [3 4 5] [6]: the failing one tried twice, the others once
-    assert len(list(calls.glob("s0_c0.*"))) == 1 and len(list(calls.glob("s3_c0.*"))) == 2
+    assert s["finished"] == 6 and s["failed"] == 1 and list(s["failures"]) == ["s4_c0"]
+    assert "crashed" in s["failures"]["s4_c0"]
+    # batches [0 1 2] [3 4 5] [6]; [3 4 5] tried twice, then [3] [4] [5] (4 twice)
+    assert len(list(calls.glob("s0_c0.*"))) == 1 and len(list(calls.glob("s3_c0.*"))) == 3
+    assert len(list(calls.glob("s4_c0.*"))) == 2 and len(list(calls.glob("s5_c0.*"))) == 1
     assert not list(calls.glob("s1_c0.*")) and len(list(calls.glob("s6_c0.*"))) == 1
+    assert s["simulations"] == 4  # [0 1 2], [3], [5], [6]
     r1 = json.loads((out / "results" / "s1_c0.json").read_text())
     assert r1["batch"]["tasks"] == ["s0_c0", "s1_c0", "s2_c0"] and r1["task"]["index"] == 1
     assert r1["wall_s"] == pytest.approx(0.2)
     junit = ET.parse(out / "junit.xml").getroot()[0]
-    assert junit.get("tests") == "7" and junit.get("errors") == "3"
+    assert junit.get("tests") == "7" and junit.get("errors") == "1"
     s2 = run_campaign(ts, out, workers=2, batch_runner=fake_batch_runner, per_sim=3,
                       progress=False, worker_env=dict(worker_env, FAKE_RAISE=""))
-    assert s2["finished"] == 7 and s2["failed"] == 0 and s2["simulations"] == 3
+    assert s2["finished"] == 7 and s2["failed"] == 0 and s2["simulations"] == 5
     assert s2["samples_per_hour"] > 0 and "samples run per hour" in (out / "summary.md").read_text()
     s3 = run_campaign(ts, out, workers=1, batch_runner=fake_batch_runner, progress=False)
     assert s3["finished"] == 7 and s3["samples_per_hour"] is None  # nothing left to run
-    assert len(list(calls.glob("s3_c0.*"))) == 3 and len(list(calls.glob("s0_c0.*"))) == 1
+    assert len(list(calls.glob("s4_c0.*"))) == 3 and len(list(calls.glob("s0_c0.*"))) == 1
     with pytest.raises(ValueError, match="runner or batch_runner"):
         run_campaign(ts, out, runner=print, batch_runner=print)

@@ -318,6 +318,12 @@ def plan(checkpoint: str | Path, out: Path, samples: int, chips: int = 1,
         raise ValueError(f"--backpressure: none or random, got {backpressure!r}")
     if sim not in ("icarus", "verilator"):
         raise ValueError(f"--sim: icarus or verilator, got {sim!r}")
+    if sim == "verilator":
+        from tb.run import verilator_missing
+
+        why = verilator_missing()
+        if why:
+            raise FileNotFoundError(f"--sim verilator: {why}")
     net, meta = load_net(checkpoint)
     kind = meta["train"]["dataset"]
     folder = data if data is not None else default_data(kind, meta["train"].get("data"))

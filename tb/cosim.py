@@ -126,7 +126,8 @@ def run_samples(chip_config_path: str | Path, samples: list[tuple[str, np.ndarra
     ``{"samples": [per-sample dict (module docstring)], "programming": {...}, "wall_s",
     "build_dir", "seed"}``. ``T``: windows per sample (default: the checkpoint's, else
     enough windows to cover the longest sample). ``waves``: FST + GTKWave layout in
-    ``build_dir`` with the taps drawn every 1/64 window."""
+    ``build_dir`` with the taps drawn every 1/64 window. ``timeout_s``: the watchdog of each
+    stage (the programming, each sample), wall seconds; None: none."""
     from tb.run import REPO, SimFailure, run_test
 
     if backpressure not in BACKPRESSURES:
@@ -169,7 +170,8 @@ def run_samples(chip_config_path: str | Path, samples: list[tuple[str, np.ndarra
     except (SimFailure, RuntimeError) as exc:  # the runner raises RuntimeError on a bad exit
         if dog.is_file():
             d = json.loads(dog.read_text())
-            raise CosimError(f"co-simulation hung: no result after {d['timeout_s']} s wall, "
+            raise CosimError(f"co-simulation hung: a stage ran longer than {d['timeout_s']} s "
+                             f"wall (the watchdog of the programming and of each sample), "
                              f"stopped at {d['where']} (log {folder / 'sim.log'})") from None
         raise CosimError(str(exc)) from None
     if not out.is_file():

@@ -15,9 +15,11 @@ Nothing touches the chip between two window ends while a sample streams (no APB 
 the readout clock then starts only for the chip's own requests, so the latch and reset
 instants are the documented ones (tb.readout_timing).
 
-:class:`Watchdog`: a wall-clock guard for a whole simulation; when it expires it writes where
-the simulation stopped (the last progress it was told) to a JSON file and ends the process
-(exit status 124), so a hung simulation is reported, not waited for.
+:class:`Watchdog`: a wall-clock guard per stage of a simulation (the programming, each
+sample: each must end within ``timeout_s``, whatever the number of samples); when it
+expires it writes where the simulation stopped (the last progress it was told) to a JSON
+file and ends the process (exit status 124), so a hung simulation is reported, not waited
+for.
 """
 
 from __future__ import annotations
@@ -131,27 +133,34 @@ async def stream_sample(env, bridge: AnalogBridge, events: np.ndarray, T: int, w
 
 
 class Watchdog:
-    """Wall-clock guard (module docstring): ``update(**where)`` records progress;
-    ``stop()`` disarms it. On expiry: ``{"timeout_s", "elapsed_s", "where"}`` into ``path``,
-    then ``os._exit(124)``."""
+    """Wall-clock guard (module docstring): ``update(stage, **where)`` records progress, and
+    a stage in ``restart`` (a new sample, the programming) gets ``timeout_s`` seconds of its
+    own; ``stop()`` disarms it. On expiry: ``{"timeout_s", "elapsed_s", "where"}`` into
+    ``path``, then ``os._exit(124)``."""
 
-    def __init__(self, timeout_s: float | None, path: str | Path | None) -> None:
+    def __init__(self, timeout_s: float | None, path: str | Path | None,
+                 restart: tuple[str, ...] = ("program", "sample")) -> None:
         self.timeout_s, self.path = timeout_s, Path(path) if path else None
+        self.restart = restart
         self.where: dict = {"stage": "start"}
         self._done = threading.Event()
         self._t0 = time.monotonic()
+        self._deadline = self._t0 + (timeout_s or 0.0)
         if timeout_s:
             threading.Thread(target=self._run, daemon=True, name="p2m-watchdog").start()
 
     def update(self, stage: str, **info) -> None:
         self.where = {"stage": stage, "t_sim_ps": now_ps(), **info}
+        if self.timeout_s and stage in self.restart:
+            self._deadline = time.monotonic() + self.timeout_s
 
     def stop(self) -> None:
         self._done.set()
 
     def _run(self) -> None:
-        if self._done.wait(self.timeout_s):
-            return
+        while (left := self._deadline - time.monotonic()) > 0:
+            if self._done.wait(left):
+                return
         if self.path is not None:
             doc = {"timeout_s": self.timeout_s, "elapsed_s": time.monotonic() - self._t0,
                    "where": self.where}

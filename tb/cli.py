@@ -45,7 +45,8 @@ def register(subparsers) -> None:
                    help="samples per simulation (the chip is programmed once per "
                         "simulation; default: the samples spread over the workers, at most "
                         "16 per simulation; 1: one simulation per sample)")
-    p.add_argument("--timeout", type=float, default=900.0, help="watchdog per sample, s")
+    p.add_argument("--timeout", type=float, default=900.0,
+                   help="watchdog of the programming and of each sample, s")
     p.add_argument("--waves", action="store_true",
                    help="the first sample also writes an FST + GTKWave layout")
     p.add_argument("--out", default="out/cosim", help="campaign folder (resumable)")

@@ -22,8 +22,8 @@ default, or the scheduler at ``scheduler`` (``tcp://host:8786``).
 Samples per simulation (``per_sim``): the pending tasks are grouped into batches of up to
 ``per_sim`` consecutive samples on the same chip instance (:func:`batches`), and each batch
 is one simulation (``tb.cosim.run_samples``: the simulator starts and the chip is
-programmed once, a global reset before each sample; each sample's spikes are what it gives
-alone). A simulation's start-up and programming cost several seconds, a sample's streaming
+programmed once, a global reset before each sample, the receiver reseeded with each task's
+seed; each sample's spikes and timing are what it gives alone). A simulation's start-up and programming cost several seconds, a sample's streaming
 one to three (docs/verification.md "Several samples per simulation": 4 samples of the
 demo's chip in one simulation 2.4x faster per sample than one per simulation). ``per_sim=None`` (the default) spreads the pending samples evenly over the
 workers, at most :data:`MAX_PER_SIM` per simulation; ``per_sim=1`` gives one simulation per
@@ -107,8 +107,9 @@ def run_task(task: Task) -> dict[str, Any]:
 
 def run_batch(tasks: list[Task]) -> list[dict[str, Any]]:
     """Co-simulate a batch (runs in a Dask worker): its samples streamed through one
-    simulation (``tb.cosim.run_samples``, seeded with the first task's seed, in the first
-    task's folder); one result per task, in order."""
+    simulation (``tb.cosim.run_samples``, in the first task's folder), the HDL receiver
+    reseeded with each task's seed at its sample (so a sample times as it does alone); one
+    result per task, in order."""
     from golden.data import open_split
     from tb.cosim import run_samples
 
@@ -121,17 +122,18 @@ def run_batch(tasks: list[Task]) -> list[dict[str, Any]]:
         events, label = ds[task.index]
         samples.append((task.task_id, events))
         labels.append(int(label))
-    res = run_samples(t.chip_path, samples, seed=t.seed, backpressure=t.backpressure,
+    res = run_samples(t.chip_path, samples, seed=t.seed, seeds=[x.seed for x in tasks],
+                      backpressure=t.backpressure,
                       build_dir=t.build_dir, timeout_s=max(x.timeout_s for x in tasks),
                       checkpoint=t.checkpoint, waves=t.waves, sim=t.sim)
     batch = {"tasks": [x.task_id for x in tasks], "wall_s": res["wall_s"],
              "seed": res.get("seed", t.seed), "build_dir": res["build_dir"]}
     out = []
-    for r, label in zip(res["samples"], labels, strict=True):
+    for task, r, label in zip(tasks, res["samples"], labels, strict=True):
         r = dict(r)
         r.update(label=label, wall_s=res["wall_s"] / len(tasks), programming=res["programming"],
                  build_dir=res["build_dir"], wakeups_by_kind=res.get("wakeups_by_kind"),
-                 seed=batch["seed"], batch=batch)
+                 seed=task.seed, batch=batch)
         out.append(r)
     return out
 

@@ -93,7 +93,8 @@ def default_chip(out: str | Path, variation_seed: int = 0,
 
 
 def write_job(folder: Path, chip_config: str | Path, samples: list[tuple[str, np.ndarray]],
-              *, T: int, seed: int, backpressure: str = "none", rst_width: int = 16,
+              *, T: int, seed: int, seeds: list[int] | None = None,
+              backpressure: str = "none", rst_width: int = 16,
               per_event: bool = False, tap_interval_us: float | None = None,
               checkpoint: str | Path | None = None, flags: str = "bridge",
               timeout_s: float | None = None) -> Path:
@@ -103,7 +104,8 @@ def write_job(folder: Path, chip_config: str | Path, samples: list[tuple[str, np
     for i, (sid, ev) in enumerate(samples):
         p = folder / f"events_{i}.npy"
         np.save(p, np.asarray(ev))
-        entries.append({"id": str(sid), "events": str(p)})
+        entries.append({"id": str(sid), "events": str(p),
+                        "seed": None if seeds is None else int(seeds[i])})
     job = {"chip_config": str(Path(chip_config).resolve()), "samples": entries, "T": int(T),
            "seed": int(seed), "backpressure": backpressure, "rst_width": int(rst_width),
            "per_event": bool(per_event), "tap_interval_us": tap_interval_us,
@@ -116,7 +118,8 @@ def write_job(folder: Path, chip_config: str | Path, samples: list[tuple[str, np
 
 
 def run_samples(chip_config_path: str | Path, samples: list[tuple[str, np.ndarray]], *,
-                seed: int = 0, backpressure: str = "none", waves: bool = False,
+                seed: int = 0, seeds: list[int] | None = None, backpressure: str = "none",
+                waves: bool = False,
                 build_dir: str | Path | None = None, timeout_s: float | None = 600.0,
                 checkpoint: str | Path | None = None, T: int | None = None,
                 rst_width: int = 16, per_event: bool = False, sim: str | None = None,
@@ -127,7 +130,10 @@ def run_samples(chip_config_path: str | Path, samples: list[tuple[str, np.ndarra
     "build_dir", "seed"}``. ``T``: windows per sample (default: the checkpoint's, else
     enough windows to cover the longest sample). ``waves``: FST + GTKWave layout in
     ``build_dir`` with the taps drawn every 1/64 window. ``timeout_s``: the watchdog of each
-    stage (the programming, each sample), wall seconds; None: none."""
+    stage (the programming, each sample), wall seconds; None: none. ``seeds``: one per
+    sample: the HDL receiver's delays restart from it at that sample (a sample then times
+    as it does alone with that seed); None: one sequence from ``seed`` for the whole
+    simulation."""
     from tb.run import REPO, SimFailure, run_test
 
     if backpressure not in BACKPRESSURES:
@@ -154,7 +160,9 @@ def run_samples(chip_config_path: str | Path, samples: list[tuple[str, np.ndarra
     tag = "_".join(str(s[0]) for s in samples)[:40] or "empty"
     folder = Path(build_dir) if build_dir else REPO / "sim_build" / f"cosim_{tag}"
     tap = cfg.window_us / 64 if waves else None
-    job = write_job(folder, chip_config_path, samples, T=T, seed=seed,
+    if seeds is not None and len(seeds) != len(samples):
+        raise ValueError(f"seeds: one per sample, got {len(seeds)} for {len(samples)}")
+    job = write_job(folder, chip_config_path, samples, T=T, seed=seed, seeds=seeds,
                     backpressure=backpressure, rst_width=rst_width, per_event=per_event,
                     tap_interval_us=tap, checkpoint=checkpoint, flags=flags,
                     timeout_s=timeout_s)

@@ -5,7 +5,9 @@ The job is a JSON file named by the knob ``P2M_COSIM_JOB`` (written by
 :func:`tb.cosim.write_job`):
 
     {"chip_config": path, "samples": [{"id": str, "events": path to a .npy structured
-     array}], "T": int, "seed": int, "backpressure": "none" | "random", "rst_width": int,
+     array, "seed": int (optional: the receiver's delays restart from it at this sample,
+     so that the sample's timing does not depend on the samples before it)}], "T": int,
+     "seed": int, "backpressure": "none" | "random", "rst_width": int,
      "per_event": bool, "tap_interval_us": float | null, "checkpoint": path | null,
      "flags": "bridge" | "random", "timeout_s": float | null, "out": path,
      "watchdog": path}
@@ -84,6 +86,8 @@ class CosimJob(CosimTest):
         for s in job["samples"]:
             events = np.load(s["events"])
             dog.update("sample", sample_id=s["id"])
+            if s.get("seed") is not None:
+                bridge.hdl.reseed(int(s["seed"]))
             if job.get("flags", "bridge") == "bridge":
                 r = await self.run_and_score(cfg, events, T, rst_width=rst_width, net=net,
                                              progress=dog.update)
@@ -94,6 +98,8 @@ class CosimJob(CosimTest):
                 r = {"flags": "random", "stream_wall_s": wall, "sim_time_s": T * W / 1e6,
                      "realtime_factor": wall / (T * W / 1e6)}
             r.update(sample_id=s["id"], backpressure=bp)
+            if s.get("seed") is not None:
+                r["seed"] = int(s["seed"])
             results.append(r)
         bridge.check()
         return {"samples": results, "programming": prog, "seed": self.seed,

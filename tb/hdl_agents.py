@@ -104,11 +104,15 @@ class HdlReadout:
     def enable(self, seed: int, max_ack_ns: float = 0.0, max_rel_ns: float = 0.0) -> None:
         """Put the HDL receiver and flag memory in charge of aer_ack / ana_flags; delays
         uniform in [0, max] ns from a xorshift32 seeded by ``seed``."""
-        self.rx.rng.value = (seed & 0xFFFFFFFF) or 1
+        self.reseed(seed)
         self.rx.max_ack_ps.value = int(max_ack_ns * 1000)
         self.rx.max_rel_ps.value = int(max_rel_ns * 1000)
         self.top.hdl_aer.value = 1
         self.top.hdl_flags.value = 1
+
+    def reseed(self, seed: int) -> None:
+        """Restart the receiver's delay sequence (xorshift32) from ``seed``."""
+        self.rx.rng.value = (seed & 0xFFFFFFFF) or 1
 
     def clear(self) -> None:
         """Forget what the HDL agents logged before (an earlier test of the same simulation):

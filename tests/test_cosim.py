@@ -85,6 +85,30 @@ def test_hung_simulation_says_where_it_stopped(tmp_path, chip, sample) -> None:
                    timeout_s=0.5)
 
 
+@needs_sim
+def test_a_sample_in_a_batch_times_as_it_does_alone(tmp_path, chip, sample) -> None:
+    """run_samples with one seed per sample (what p2m cosim's batches pass): with random
+    receiver delays, the second sample of a simulation has the reset instants, the spike
+    differences they cause and the AER stream it has alone with its seed."""
+    from events.default_dataset import DefaultDigits
+    from tb.cosim import run_samples
+
+    path = chip[0]
+    first = DefaultDigits(split="test", progress=False)[2][0]
+    keys = ("reset_instant_deviations", "reset_shift_max_ns", "events_in_reset_shift",
+            "spike_mismatches", "spike_mismatches_measured", "latch_delay_max_ns",
+            "aer_spikes", "seed")
+    both = run_samples(path, [("a", first), ("b", sample)], seeds=[11, 12], T=3,
+                       backpressure="random", build_dir=tmp_path / "both", timeout_s=900)
+    alone = run_sample(path, sample, sample_id="b", seed=12, T=3, backpressure="random",
+                       build_dir=tmp_path / "alone", timeout_s=900)
+    b = both["samples"][1]
+    assert b["reset_instant_deviations"] > 0  # the delays moved the resets
+    assert {k: b[k] for k in keys} == {k: alone[k] for k in keys}
+    with pytest.raises(ValueError, match="one per sample"):
+        run_samples(path, [("a", first)], seeds=[1, 2], build_dir=tmp_path / "x")
+
+
 _DOG = """
 import sys, time
 import tb.cosim_flow as f

@@ -8,6 +8,16 @@
 from __future__ import annotations
 
 
+def _at_least_one(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    n = int(text)
+    if n < 1:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {n}")
+    return n
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("sim", help="run a cocotb testbench of the RTL (Icarus)",
                               description="Run a cocotb + pyuvm testbench of p2m_top under "
@@ -41,7 +51,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
     p.add_argument("--scheduler", default=None, help="a Dask scheduler address instead")
-    p.add_argument("--per-sim", type=int, default=None, metavar="K",
+    p.add_argument("--per-sim", type=_at_least_one, default=None, metavar="K",
                    help="samples per simulation (the chip is programmed once per "
                         "simulation; default: the samples spread over the workers, at most "
                         "16 per simulation; 1: one simulation per sample)")

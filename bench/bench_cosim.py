@@ -52,6 +52,7 @@ def main(argv=None) -> int:
                       f"{r['started'] - t_wall:6.1f} .. {r['finished'] - t_wall:6.1f} s")
             print(f"    {name}: {s['simulations']} simulation(s)")
         one, two, spread, veri = wall.values()
+        rtf_icarus, rtf_verilator = list(rtf.values())[2:]
         ratio = one / two
         print(f"p2m cosim, {args.samples} samples (default test split, shipped checkpoint):")
         for name, w in wall.items():
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
         print(f"  samples spread over the workers' simulations / one simulation per sample "
               f"(2 workers): {two / spread:.2f}x")
         print(f"  Verilator / Icarus (2 workers, spread): campaign {spread / veri:.2f}x, "
-              f"streaming {rtf['2 workers, samples spread over them'] / rtf['2 workers, spread, Verilator']:.2f}x")
+              f"streaming {rtf_icarus / rtf_verilator:.2f}x")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

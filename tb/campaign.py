@@ -23,11 +23,12 @@ Samples per simulation (``per_sim``): the pending tasks are grouped into batches
 ``per_sim`` consecutive samples on the same chip instance (:func:`batches`), and each batch
 is one simulation (``tb.cosim.run_samples``: the simulator starts and the chip is
 programmed once, a global reset before each sample, the receiver reseeded with each task's
-seed; each sample's spikes and timing are what it gives alone). A simulation's start-up and programming cost several seconds, a sample's streaming
-one to three (docs/verification.md "Several samples per simulation": 4 samples of the
-demo's chip in one simulation 2.4x faster per sample than one per simulation). ``per_sim=None`` (the default) spreads the pending samples evenly over the
-workers, at most :data:`MAX_PER_SIM` per simulation; ``per_sim=1`` gives one simulation per
-sample. The task with ``waves`` is a batch of its own. Each sample still has its own result
+seed; each sample's spikes and timing are what it gives alone). A simulation's start-up and
+programming cost several seconds, a sample's streaming one to three (docs/verification.md
+"Several samples per simulation": 4 samples of the demo's chip in one simulation 2.4x
+faster per sample than one per simulation). ``per_sim=None`` (the default) spreads the
+pending samples evenly over the workers, at most :data:`MAX_PER_SIM` per simulation;
+``per_sim=1`` gives one simulation per sample. The task with ``waves`` is a batch of its own. Each sample still has its own result
 file, JUnit test case and summary entry; its ``wall_s`` is its share of the simulation's
 wall time, and ``batch`` names the simulation (its tasks, wall time, seed, folder).
 
@@ -154,6 +155,7 @@ def batches(tasks: list[Task], per_sim: int) -> list[list[Task]]:
     ``waves`` alone."""
     if per_sim < 1:
         raise ValueError(f"per_sim (samples per simulation) must be >= 1, got {per_sim}")
+
     def shared(t: Task) -> tuple:  # what the tasks of one simulation have in common
         return t.chip_path, t.checkpoint, t.dataset, t.data, t.split, t.backpressure, t.sim
 
@@ -241,8 +243,7 @@ def summarize(tasks: list[Task], results: dict[str, dict], failures: dict[str, s
         "campaign_wall_s": wall_s,
         # what a regression over many samples cares about: finished samples per hour of this
         # run's wall time (None when nothing ran: a campaign resumed with nothing pending)
-        "samples_per_hour": (3600.0 * sum(1 for t in tasks if t.task_id in ran) / wall_s
-                             if ran and wall_s > 0 else None),
+        "samples_per_hour": 3600.0 * len(ran) / wall_s if ran and wall_s > 0 else None,
         "failures": failures,
     }
 
@@ -293,7 +294,8 @@ def _markdown(s: dict) -> str:
              f"| spike mismatches (neuron-windows) | {s['spike_mismatches']} in "
              f"{s['samples_with_spike_mismatches']} samples |",
              f"| lost input events | {s['lost_events']} |",
-             f"| real-time factor of the streaming (wall / sensor time) | {num(s['realtime_factor'])} |",
+             "| real-time factor of the streaming (wall / sensor time) | "
+             f"{num(s['realtime_factor'])} |",
              f"| campaign wall time | {s['campaign_wall_s']:.1f} s |",
              f"| throughput (samples run per hour of wall time) | {rate} |"]
     if s["failures"]:
@@ -387,8 +389,11 @@ def run_campaign(tasks: list[Task], out: Path, workers: int = 2, scheduler: str 
             slots = max(1, sum(client.nthreads().values()))
             queue = batches(pending, per_sim or auto_per_sim(len(pending), slots))
             futures = {}
+            in_flight = 0
 
             def submit(batch: list[Task]):
+                nonlocal in_flight
+                in_flight += 1
                 fut = client.submit(_worker, batch, str(results_dir), work,
                                     key=f"{batch[0].task_id}+{len(batch) - 1}",
                                     retries=retries, pure=False)
@@ -404,6 +409,7 @@ def run_campaign(tasks: list[Task], out: Path, workers: int = 2, scheduler: str 
                 bar = tqdm(total=len(pending), desc="co-simulation", unit="sample")
             for fut in done_iter:
                 batch = futures[fut]
+                in_flight -= 1
                 try:
                     fut.result()
                 except Exception as exc:  # noqa: BLE001 (recorded, never lost)
@@ -416,7 +422,7 @@ def run_campaign(tasks: list[Task], out: Path, workers: int = 2, scheduler: str 
                 else:
                     if bar is not None:
                         bar.update(len(batch))
-                while queue and len(futures) - sum(f.done() for f in futures) < slots:
+                while queue and in_flight < slots:
                     done_iter.add(submit(queue.pop(0)))
             if bar is not None:
                 bar.close()

@@ -86,8 +86,9 @@ class CosimJob(CosimTest):
         for s in job["samples"]:
             events = np.load(s["events"])
             dog.update("sample", sample_id=s["id"])
-            if s.get("seed") is not None:
-                bridge.hdl.reseed(int(s["seed"]))
+            seed = s.get("seed")   # this sample's own receiver delays (tb.cosim.write_job)
+            if seed is not None:
+                bridge.hdl.reseed(int(seed))
             if job.get("flags", "bridge") == "bridge":
                 r = await self.run_and_score(cfg, events, T, rst_width=rst_width, net=net,
                                              progress=dog.update)
@@ -98,8 +99,8 @@ class CosimJob(CosimTest):
                 r = {"flags": "random", "stream_wall_s": wall, "sim_time_s": T * W / 1e6,
                      "realtime_factor": wall / (T * W / 1e6)}
             r.update(sample_id=s["id"], backpressure=bp)
-            if s.get("seed") is not None:
-                r["seed"] = int(s["seed"])
+            if seed is not None:
+                r["seed"] = int(seed)
             results.append(r)
         bridge.check()
         return {"samples": results, "programming": prog, "seed": self.seed,

@@ -70,6 +70,21 @@ def find_checkpoint(name: str = DEFAULT_CHECKPOINT) -> Path | None:
     return None
 
 
+def shipped_chip_skip(dut) -> str | None:
+    """Why the closed-loop tests on the shipped checkpoint's chip cannot run on the toplevel
+    ``dut`` (None when they can): no trained checkpoint, or an RTL geometry other than the
+    checkpoint's (the default chip: 32 channels of 16 x 16 neurons)."""
+    from tb.config import Geometry
+
+    if find_checkpoint() is None:
+        return "no trained checkpoint (tb.cosim.find_checkpoint)"
+    g, d = Geometry.from_dut(dut), Geometry()
+    if (g.n_ch, g.out_h, g.out_w) != (d.n_ch, d.out_h, d.out_w):
+        return (f"the shipped checkpoint's chip has {d.n_ch} channels of {d.out_h}x{d.out_w} "
+                f"neurons, this RTL {g.n_ch} of {g.out_h}x{g.out_w}")
+    return None
+
+
 def default_chip(out: str | Path, variation_seed: int = 0,
                  checkpoint: str | Path | None = None) -> tuple[Path, Path, int] | None:
     """``(chip config path, checkpoint, T)``: the checkpoint's first layer exported as a chip

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from analog_models.chip_config import ChipConfig
+from analog_models.chip_config import Geometry as ConfigGeometry
 from tb.config import Geometry
 from tb.regs import TARGET_TH_BOT, TARGET_TH_TOP, TARGET_WEIGHT
 
@@ -40,6 +41,20 @@ def rtl_geometry(geo: Geometry | None = None) -> dict[str, int]:
     g = geo or Geometry()
     return {"channels": g.n_ch, "polarities": g.n_pol, "kernel": g.ksize, "stride": g.stride,
             "out_height": g.out_h, "out_width": g.out_w}
+
+
+def config_geometry(geo: Geometry | None = None) -> ConfigGeometry:
+    """A chip configuration geometry that fits the RTL's ``geo``: the paper's 34 x 34 sensor
+    when it gives the RTL's outputs (the default chip), else the smallest sensor without
+    padding that does ((OUT - 1) * stride + kernel pixels per side)."""
+    g = geo or Geometry()
+    paper = ConfigGeometry()
+    want = rtl_geometry(g)
+    if all(int(getattr(paper, k)) == v for k, v in want.items()):
+        return paper
+    return ConfigGeometry(sensor_height=(g.out_h - 1) * g.stride + g.ksize,
+                          sensor_width=(g.out_w - 1) * g.stride + g.ksize,
+                          polarities=g.n_pol, channels=g.n_ch, kernel=g.ksize, stride=g.stride)
 
 
 def check_programmable(cfg: ChipConfig, geo: Geometry | None = None) -> None:
@@ -92,17 +107,19 @@ def chip_commands(cfg: ChipConfig, geo: Geometry | None = None) -> list[tuple[in
     return cmds
 
 
-def expected_devices(cfg: ChipConfig) -> dict[tuple[int, int], int]:
-    """{(target, index): code} a correctly programmed chip holds."""
-    return {(t, i): code for t, i, code in chip_commands(cfg)}
+def expected_devices(cfg: ChipConfig, geo: Geometry | None = None
+                     ) -> dict[tuple[int, int], int]:
+    """{(target, index): code} a correctly programmed chip of geometry ``geo`` holds."""
+    return {(t, i): code for t, i, code in chip_commands(cfg, geo)}
 
 
-def random_config(seed: int, weight_config: str = "cmos+x", zero_fraction: float = 0.1
-                  ) -> ChipConfig:
-    """A random valid configuration (seeded): random signs (``zero_fraction`` without a cell),
+def random_config(seed: int, weight_config: str = "cmos+x", zero_fraction: float = 0.1,
+                  geo: Geometry | None = None) -> ChipConfig:
+    """A random valid configuration (seeded) for the RTL geometry ``geo`` (default: the
+    default chip; :func:`config_geometry`): random signs (``zero_fraction`` without a cell),
     codes over the whole range (0 and the maximum included)."""
     rng = np.random.default_rng(seed)
-    tmp = ChipConfig(weight_config=weight_config)
+    tmp = ChipConfig(weight_config=weight_config, geometry=config_geometry(geo))
     shape = tmp.geometry.weight_shape
     sign = rng.choice([-1, 1], size=shape)
     sign[rng.random(shape) < zero_fraction] = 0
@@ -110,9 +127,9 @@ def random_config(seed: int, weight_config: str = "cmos+x", zero_fraction: float
     codes = rng.integers(0, wmax + 1, size=shape)
     codes.flat[:2] = (0, wmax)
     th = rng.integers(0, 2 ** tmp.threshold_bits, size=(tmp.geometry.channels,))
-    th[:2] = (0, 2 ** tmp.threshold_bits - 1)
-    kwargs = dict(weight_config=weight_config, weight_sign=sign, weight_codes=codes,
-                  threshold_codes=th, variation_seed=seed, window_us=50)
+    th[:2] = (0, 2 ** tmp.threshold_bits - 1)[:th.size]
+    kwargs = dict(geometry=tmp.geometry, weight_config=weight_config, weight_sign=sign,
+                  weight_codes=codes, threshold_codes=th, variation_seed=seed, window_us=50)
     if weight_config == "cmos+x":
         kwargs["transistor_codes"] = rng.integers(0, 2 ** tmp.transistor_bits, size=shape)
     return ChipConfig(**kwargs)

@@ -134,8 +134,9 @@ class ProgBusyDone(P2mBaseTest):
 @pyuvm.test()
 class ProgChipFromConfig(P2mBaseTest):
     """Program a whole chip from a ChipConfig file (``P2M_CHIP_CONFIG`` if set, else a random
-    ``cmos+x`` one saved to the build dir): 576 weight cells (those with a device) and 32
-    threshold dividers (top = code, bottom = 2**bits - 1 - code); then reprogram it with an
+    ``cmos+x`` one for the RTL geometry, saved to the build dir): every weight cell with a
+    device (at most 576 for the default 32 channels) and every channel's threshold divider
+    (top = code, bottom = 2**bits - 1 - code); then reprogram it with an
     ``mdwmtj`` configuration. The device model must match each configuration exactly."""
 
     async def body(self) -> None:
@@ -144,7 +145,8 @@ class ProgChipFromConfig(P2mBaseTest):
         if path:
             cfgs = [ChipConfig.load(path)]
         else:
-            cfgs = [random_config(test_seed(), "cmos+x"), random_config(test_seed() + 1, "mdwmtj")]
+            cfgs = [random_config(test_seed(), "cmos+x", geo=self.geo),
+                    random_config(test_seed() + 1, "mdwmtj", geo=self.geo)]
             cfgs[0].save(os.path.join(bdir, "chip_config_cmosx.json"))
             cfgs = [ChipConfig.load(os.path.join(bdir, "chip_config_cmosx.json")), cfgs[1]]
         await self.regs.write("PROG_RST_WIDTH", 8)
@@ -152,14 +154,14 @@ class ProgChipFromConfig(P2mBaseTest):
         await self.regs.write("PROG_GAP", 1)
         for cfg in cfgs:
             n = await program_chip(self.env, cfg)
-            want = expected_devices(cfg)
+            want = expected_devices(cfg, self.geo)
             bad = [(k, v, self.env.ana.device_code(*k)) for k, v in want.items()
                    if self.env.ana.device_code(*k) != v]
             if bad:
                 (t, i), v, got = bad[0]
                 raise AssertionError(f"{cfg.weight_config}: {len(bad)} device(s) wrong, first "
                                      f"target {t} index {i}: holds {got}, config says {v}")
-            n_w = sum(1 for c in chip_commands(cfg) if c[0] == regs.TARGET_WEIGHT)
+            n_w = sum(1 for c in chip_commands(cfg, self.geo) if c[0] == regs.TARGET_WEIGHT)
             self.logger.info(f"programmed {cfg.weight_config} chip: {n} commands ({n_w} weight "
                              f"cells, {n - n_w} threshold devices), device model matches")
         self.env.prog_sb.check()

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analog_models.chip_config import ChipConfig, Geometry
 from tb import config as tbconfig
@@ -11,6 +13,8 @@ from tb.program_chip import (
     PROG_CODE_BITS,
     check_programmable,
     chip_commands,
+    config_geometry,
+    expected_devices,
     random_config,
     rtl_geometry,
 )
@@ -25,6 +29,31 @@ def test_rtl_geometry_is_the_default_chip():
     for wc in ("cmos", "mdwmtj", "cmos+x"):
         check_programmable(random_config(1, wc))
     assert len(chip_commands(ChipConfig(weight_config="cmos"))) == 2 * rtl.n_ch
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_ch=st.integers(1, 40), out_h=st.integers(1, 70), out_w=st.integers(1, 70),
+       seed=st.integers(0, 2**31), wc=st.sampled_from(["cmos", "mdwmtj", "cmos+x"]))
+def test_random_config_fits_any_rtl_geometry(n_ch, out_h, out_w, seed, wc):
+    """random_config(geo=) draws a configuration the RTL of that geometry accepts: one
+    command per weight cell with a device and two per channel, indices inside the chip."""
+    rtl = tbconfig.Geometry(n_ch=n_ch, out_h=out_h, out_w=out_w)
+    cfg = random_config(seed, wc, geo=rtl)
+    check_programmable(cfg, rtl)
+    assert (cfg.geometry.out_height, cfg.geometry.out_width) == (out_h, out_w)
+    assert cfg.geometry.padding == 0
+    cmds = chip_commands(cfg, rtl)
+    n_w = sum(1 for t, _, _ in cmds if t == 0)
+    assert len(cmds) == n_w + 2 * n_ch
+    assert n_w == (0 if wc == "cmos" else int((cfg.weight_sign != 0).sum()))
+    assert all(0 <= i < (rtl.n_weights if t == 0 else n_ch) for t, i, _ in cmds)
+    assert len(expected_devices(cfg, rtl)) == len(cmds)
+
+
+def test_config_geometry_keeps_the_paper_sensor_for_the_default_chip():
+    assert config_geometry() == Geometry()
+    assert config_geometry(tbconfig.Geometry(n_ch=4, out_h=3, out_w=5)) == Geometry(
+        sensor_height=7, sensor_width=11, channels=4)
 
 
 @pytest.mark.parametrize("geo,field,cfg_value,rtl_value", [

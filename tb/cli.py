@@ -33,7 +33,7 @@ def register(subparsers) -> None:
                    help="simulator (default: env SIM, else icarus)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="toplevel parameter, e.g. --param N_CH=4 (repeatable: the chip's "
-                        "geometry N_CH, OUT_H, OUT_W, FLAG_SETTLE)")
+                        "geometry N_CH, OUT_H, OUT_W, FLAG_SETTLE, N_POL, KSIZE)")
     p.add_argument("--list", action="store_true", help="list the test modules")
     p.set_defaults(func=_sim)
 

@@ -155,7 +155,8 @@ class Geometry:
         its default."""
         vals = {}
         for name, attr in (("N_CH", "n_ch"), ("OUT_H", "out_h"), ("OUT_W", "out_w"),
-                           ("FLAG_SETTLE", "flag_settle")):
+                           ("FLAG_SETTLE", "flag_settle"), ("N_POL", "n_pol"),
+                           ("KSIZE", "ksize")):
             try:
                 vals[attr] = int(getattr(dut, name).value)
             except (AttributeError, ValueError):

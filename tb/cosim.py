@@ -73,15 +73,18 @@ def find_checkpoint(name: str = DEFAULT_CHECKPOINT) -> Path | None:
 def shipped_chip_skip(dut) -> str | None:
     """Why the closed-loop tests on the shipped checkpoint's chip cannot run on the toplevel
     ``dut`` (None when they can): no trained checkpoint, or an RTL geometry other than the
-    checkpoint's (the default chip: 32 channels of 16 x 16 neurons)."""
+    checkpoint's (the default chip: 32 channels of 16 x 16 neurons, 2 polarities, 3 x 3
+    kernels)."""
     from tb.config import Geometry
 
     if find_checkpoint() is None:
         return "no trained checkpoint (tb.cosim.find_checkpoint)"
     g, d = Geometry.from_dut(dut), Geometry()
-    if (g.n_ch, g.out_h, g.out_w) != (d.n_ch, d.out_h, d.out_w):
+    key = ("n_ch", "out_h", "out_w", "n_pol", "ksize")
+    if any(getattr(g, k) != getattr(d, k) for k in key):
         return (f"the shipped checkpoint's chip has {d.n_ch} channels of {d.out_h}x{d.out_w} "
-                f"neurons, this RTL {g.n_ch} of {g.out_h}x{g.out_w}")
+                f"neurons, {d.n_pol} polarities and {d.ksize}x{d.ksize} kernels; this RTL "
+                f"{g.n_ch} of {g.out_h}x{g.out_w}, {g.n_pol} and {g.ksize}x{g.ksize}")
     return None
 
 

@@ -9,7 +9,7 @@ Command line::
 ``.py`` suffix are accepted). The chip tests run on ``p2m_tb`` (tb/hdl/p2m_tb.v: ``p2m_top``
 with its clock sources and the HDL agents), the block tests on the block itself
 (:data:`TESTS`). ``--param`` overrides a toplevel parameter (the chip's geometry:
-``N_CH``, ``OUT_H``, ``OUT_W``, ``FLAG_SETTLE``).
+``N_CH``, ``OUT_H``, ``OUT_W``, ``FLAG_SETTLE``, ``N_POL``, ``KSIZE``).
 
 Builds are cached: one build per (simulator, toplevel, parameters, waves, coverage) in
 ``sim_build/<sim>/<toplevel>-<hash>/``, rebuilt when a source's content or a flag changed,

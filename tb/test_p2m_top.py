@@ -385,7 +385,7 @@ class TopCosimRandomChip(CosimTest):
         ev = np.zeros(n, dtype=EVENT_DTYPE)
         ev["x"] = rng.integers(0, g.sensor_width, n)
         ev["y"] = rng.integers(0, g.sensor_height, n)
-        ev["p"] = rng.integers(0, 2, n)
+        ev["p"] = rng.integers(0, g.polarities, n)
         ev["t"] = np.sort(rng.integers(0, T * cfg.window_us, n))
         r = await self.run_and_score(cfg, ev, T)
         spikes, cells = sum(r["spikes_per_window"]), T * self.geo.n_ch * self.geo.n_neur

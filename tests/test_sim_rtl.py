@@ -48,11 +48,11 @@ def test_cocotb_module(module: str) -> None:
 
 
 #: Non-default geometries of the regression: a small odd one (3x5 outputs, FLAG_SETTLE 1,
-#: 4 channels) with every chip-level module but test_reprogram (the shipped checkpoint's
+#: 4 channels, one polarity, 5x5 kernels) with every chip-level module but test_reprogram (the shipped checkpoint's
 #: chip only), and the DVS128 one (128 x 128 sensor -> 32 x 64 x 64 neurons) with the
 #: modules whose cost does not grow with the readout (the readout through the HDL agents).
 GEOMETRIES = {
-    "small": ({"N_CH": 4, "OUT_H": 3, "OUT_W": 5, "FLAG_SETTLE": 1},
+    "small": ({"N_CH": 4, "OUT_H": 3, "OUT_W": 5, "FLAG_SETTLE": 1, "N_POL": 1, "KSIZE": 5},
               ("test_csr", "test_aer_readout", "test_reset_sequencer", "test_threshold_ctrl",
                "test_p2m_top", "test_clocking", "test_long_run")),
     "dvs128": ({"OUT_H": 64, "OUT_W": 64},

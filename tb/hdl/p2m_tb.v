@@ -20,6 +20,8 @@ module p2m_tb #(
     parameter OUT_H          = 16,
     parameter OUT_W          = 16,
     parameter FLAG_SETTLE    = 2,
+    parameter N_POL          = 2,         // input polarities (programming index space)
+    parameter KSIZE          = 3,         // kernel size (programming index space)
     parameter CLK_PERIOD_PS  = 10000,     // readout clock, 100 MHz
     parameter CLK_PHASE_PS   = 3000,      // its rising edges at t = CLK_PHASE_PS mod period
     parameter CLK_START_PS   = 250000,    // clock source start-up time
@@ -31,7 +33,8 @@ module p2m_tb #(
     localparam X_BITS  = (OUT_W > 1) ? $clog2(OUT_W) : 1;
     localparam N_NEUR  = OUT_H * OUT_W;
     localparam AW      = CH_BITS + Y_BITS + X_BITS;
-    localparam W_BITS  = $clog2(N_CH * 2 * 3 * 3);            // N_POL = 2, KSIZE = 3
+    localparam N_WEIGHT = N_CH * N_POL * KSIZE * KSIZE;          // as in p2m_top
+    localparam W_BITS  = (N_WEIGHT > 1) ? $clog2(N_WEIGHT) : 1;
     localparam PROG_IDX_BITS = (W_BITS > CH_BITS) ? W_BITS : CH_BITS;
 
     // ---------------------------------------------------------------- driven by Python
@@ -67,7 +70,8 @@ module p2m_tb #(
     wire [N_NEUR-1:0]  ana_flags_dut = hdl_flags ? flags_hdl : ana_flags;
 
     p2m_top #(
-        .N_CH (N_CH), .OUT_H (OUT_H), .OUT_W (OUT_W), .FLAG_SETTLE (FLAG_SETTLE)
+        .N_CH (N_CH), .OUT_H (OUT_H), .OUT_W (OUT_W), .N_POL (N_POL), .KSIZE (KSIZE),
+        .FLAG_SETTLE (FLAG_SETTLE)
     ) u_dut (
         .clk (clk), .clk_slow (clk_slow), .rst_n (rst_n), .clk_req (clk_req),
         .psel (psel), .penable (penable), .pwrite (pwrite), .paddr (paddr), .pwdata (pwdata),

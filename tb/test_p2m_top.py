@@ -133,8 +133,9 @@ class TopEndToEnd(P2mBaseTest):
             idx = np.flatnonzero(d.ravel())
             d.ravel()[idx[n_dense:]] = False  # 1000 spikes: ~7,000 cycles of readout
             pats += [d, self.geo.zeros()]
-        # a smaller chip reads out its spikes in less than cfg.window_us: shorter windows,
-        # about 1.5 readouts of the dense window (6 cycles per spike, REGISTERS.md "Timing")
+        # a smaller chip reads its dense window out in less than cfg.window_us: shorter
+        # windows, so that the readout takes about 1.5 of them (6 cycles per spike and
+        # RST_WIDTH + 6 per channel, REGISTERS.md "Timing")
         ro_us = (self.geo.empty_readout_cycles + 6 * n_dense + 22 * self.geo.n_ch) \
             * tm.clk_period_ps / 1e6
         if ro_us < 1.2 * wlen:

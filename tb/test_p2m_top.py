@@ -364,6 +364,20 @@ if COSIM_SKIP:  # pragma: no cover - depends on the installation and the geometr
     print(f"test_p2m_top: the closed-loop tests TopCosim* are skipped: {COSIM_SKIP}")
 
 
+def _assert_matched(r: dict, what: str) -> None:
+    """The scored sample ``r`` (CosimTest.run_and_score) equals the golden chip mode in
+    matched timing, every latch and reset at its documented instant, no event lost."""
+    if not r["spikes_identical"]:
+        raise AssertionError(f"{what}: {r['spike_mismatches']} neuron-windows differ from the "
+                             f"golden chip mode in matched timing (per window "
+                             f"{r['mismatch_per_window']})")
+    if r["reset_instant_deviations"] or r["lost_events"] or r["samples_off_documented_time"]:
+        raise AssertionError(f"{what}: timing off the documented readout timing: "
+                             f"{r['reset_instant_deviations']} resets, "
+                             f"{r['samples_off_documented_time']} samples, "
+                             f"{r['lost_events']} lost events")
+
+
 @pyuvm.test()
 class TopCosimRandomChip(CosimTest):
     """Closed loop at any geometry, no checkpoint needed: a random ``cmos+x`` chip for the
@@ -390,15 +404,7 @@ class TopCosimRandomChip(CosimTest):
         ev["t"] = np.sort(rng.integers(0, T * cfg.window_us, n))
         r = await self.run_and_score(cfg, ev, T)
         spikes, cells = sum(r["spikes_per_window"]), T * self.geo.n_ch * self.geo.n_neur
-        if not r["spikes_identical"]:
-            raise AssertionError(f"{r['spike_mismatches']} neuron-windows differ from the golden "
-                                 f"chip mode in matched timing (per window "
-                                 f"{r['mismatch_per_window']})")
-        if r["reset_instant_deviations"] or r["lost_events"] or r["samples_off_documented_time"]:
-            raise AssertionError(f"timing off the documented readout timing: "
-                                 f"{r['reset_instant_deviations']} resets, "
-                                 f"{r['samples_off_documented_time']} samples, "
-                                 f"{r['lost_events']} lost events")
+        _assert_matched(r, "random chip")
         if not 0 < spikes < cells:
             raise AssertionError(f"{spikes} spikes in {cells} neuron-windows: the stimulus "
                                  "must make some neurons fire and leave others")
@@ -441,18 +447,10 @@ class TopCosimSamples(_CosimTop):
         geo = self.geo
         for i in (0, 1):
             r = await self.run_and_score(self.cfg, self.data[i][0], self.T, net=self.net)
-            if not r["spikes_identical"]:
-                raise AssertionError(f"sample {i}: {r['spike_mismatches']} neuron-windows "
-                                     f"differ from the golden chip mode in matched timing "
-                                     f"(per window {r['mismatch_per_window']})")
+            _assert_matched(r, f"sample {i}")
             if r["class_rtl"] != r["class_golden"]:
                 raise AssertionError(f"sample {i}: class {r['class_rtl']} from the AER stream, "
                                      f"{r['class_golden']} from the golden chip mode")
-            if r["reset_instant_deviations"] or r["lost_events"] or r["samples_off_documented_time"]:
-                raise AssertionError(f"sample {i}: timing off the documented readout timing: "
-                                     f"{r['reset_instant_deviations']} resets, "
-                                     f"{r['samples_off_documented_time']} samples, "
-                                     f"{r['lost_events']} lost events")
             if not self.bridge.tap_interval_us and r["wakeups_per_window"] > 1.0:
                 raise AssertionError(f"sample {i}: {r['wakeups_per_window']} bridge wake-ups "
                                      "per window (1 expected, at ana_sample; at most "

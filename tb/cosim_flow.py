@@ -118,6 +118,10 @@ async def stream_sample(env, bridge: AnalogBridge, events: np.ndarray, T: int, w
     if r.value("RST_WIDTH") != rst_width:
         await r.write("RST_WIDTH", rst_width)
     bridge.rst_width = rst_width
+    # the previous sample's CTRL.EN = 0 may still be crossing to the slow domain (a short
+    # drain): an EN write now would be sent only when it completes (REGISTERS.md
+    # "Latencies"), and the window grid would start 3 slow periods later than S0
+    await env.wait_cfg_synced()
     item = await r.write("CTRL", regs.reg("CTRL").field("EN").mask)
     t0 = sample_origin_ps(env.timing, item.t_ps)
     bridge.begin_sample(events, t0, T, window_us)

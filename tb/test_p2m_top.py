@@ -384,34 +384,54 @@ class TopCosimRandomChip(CosimTest):
     RTL's geometry (tb.program_chip.random_config) programmed over APB with the analog bridge
     serving the pulses, then seeded random events over its sensor: the AER stream equals the
     golden chip mode (the first layer) in matched timing, window for window, at the
-    documented latch and reset instants, with some neurons firing and some not."""
+    documented latch and reset instants, with some neurons firing and some not; then under
+    random backpressure the reset instants move and the spikes equal the golden model told
+    the measured instants."""
 
-    async def body(self) -> None:
+    @staticmethod
+    def events(rng: np.random.Generator, g, T: int, window_us: int) -> np.ndarray:
+        """Uniform random events on the sensor of ``g``: 15 per pixel and window."""
         from events import EVENT_DTYPE
 
+        n = 15 * T * g.sensor_height * g.sensor_width
+        ev = np.zeros(n, dtype=EVENT_DTYPE)
+        ev["x"] = rng.integers(0, g.sensor_width, n)
+        ev["y"] = rng.integers(0, g.sensor_height, n)
+        ev["p"] = rng.integers(0, g.polarities, n)
+        ev["t"] = np.sort(rng.integers(0, T * window_us, n))
+        return ev
+
+    async def body(self) -> None:
         cfg = random_config(self.seed, "cmos+x", geo=self.geo)
-        cfg.window_us = 400  # longer than any readout of this chip (no overrun)
+        # longer than any readout of this chip, also under random backpressure (at most
+        # 6 + 12 + 8 cycles per spike): no overrun
+        cfg.window_us = 2500
         self.start_bridge(cfg)
         await program(self.env, self.bridge, cfg)
         await configure(self.env, cfg.window_us)
         T, g = 4, cfg.geometry
         rng = np_rng("random_chip_events")
-        n = 60 * g.sensor_height * g.sensor_width  # about 2 events per pixel and window
-        ev = np.zeros(n, dtype=EVENT_DTYPE)
-        ev["x"] = rng.integers(0, g.sensor_width, n)
-        ev["y"] = rng.integers(0, g.sensor_height, n)
-        ev["p"] = rng.integers(0, g.polarities, n)
-        ev["t"] = np.sort(rng.integers(0, T * cfg.window_us, n))
-        r = await self.run_and_score(cfg, ev, T)
+        r = await self.run_and_score(cfg, self.events(rng, g, T, cfg.window_us), T)
         spikes, cells = sum(r["spikes_per_window"]), T * self.geo.n_ch * self.geo.n_neur
         _assert_matched(r, "random chip")
         if not 0 < spikes < cells:
             raise AssertionError(f"{spikes} spikes in {cells} neuron-windows: the stimulus "
                                  "must make some neurons fire and leave others")
-        self.bridge.check()
         self.logger.info(f"random chip ({self.geo.n_ch} channels of {self.geo.out_h}x"
                          f"{self.geo.out_w}): {spikes} spikes in {cells} neuron-windows, "
                          "identical to the golden chip mode")
+        self.set_backpressure("random")
+        r = await self.run_and_score(cfg, self.events(rng, g, 3, cfg.window_us), 3)
+        if r["spike_mismatches_measured"] or r["lost_events"]:
+            raise AssertionError(f"random backpressure: {r['spike_mismatches_measured']} "
+                                 "neuron-windows differ from the golden model told the measured "
+                                 f"reset instants, {r['lost_events']} events lost")
+        if not r["reset_instant_deviations"]:
+            raise AssertionError("random backpressure did not move any reset instant")
+        self.logger.info(f"random backpressure: {r['reset_instant_deviations']} resets moved "
+                         f"(at most {r['reset_shift_max_ns']:.0f} ns), spikes equal the golden "
+                         "model told the measured instants")
+        self.bridge.check()
 
 
 class _CosimTop(CosimTest):

@@ -147,6 +147,9 @@ class AerThroughput(_ReadoutTest):
         await self.stop_and_drain()
         self.env.sb.check(final=True)
         ev = [e for e in self.env.sb.events if e.t_req >= t0 and e.ch == 3 % g.n_ch]
+        if len(ev) < 2:
+            self.logger.info("a channel of one neuron: no burst to time")
+            return
         gaps = np.diff([e.t_req for e in ev]) / self.timing.clk_period_ps
         cpe = float(np.mean(gaps))
         self.logger.info(f"AER throughput, full channel, no backpressure: {cpe:.2f} cycles/event "

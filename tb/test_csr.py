@@ -124,7 +124,9 @@ class CsrProgBusyLock(P2mBaseTest):
         r, dut = self.regs, self.dut
         await r.write("PROG_SET_WIDTH", 8)
         await r.write("PROG_GAP", 3)
-        await self.env.program(regs.TARGET_WEIGHT, 17, 200, wait=False)
+        # indices inside any chip (17 and 3 at the default geometry)
+        w_idx, th_idx = min(17, self.geo.n_weights - 1), min(3, self.geo.n_ch - 1)
+        await self.env.program(regs.TARGET_WEIGHT, w_idx, 200, wait=False)
         st = await r.read("STATUS")
         if not regs.reg("STATUS").field("PROG_BUSY").get(st):
             raise AssertionError(f"STATUS = 0x{st:x} right after PROG_CMD.START: PROG_BUSY not set")
@@ -144,7 +146,7 @@ class CsrProgBusyLock(P2mBaseTest):
         if sig_int(dut.irq) != 0:
             raise AssertionError("irq still high after PROG_DONE was cleared (W1C)")
         # the irq is a level of (STATUS.PROG_DONE & IRQ_EN.PROG_DONE)
-        await self.env.program(regs.TARGET_TH_TOP, 3, 2, wait=False)
+        await self.env.program(regs.TARGET_TH_TOP, th_idx, 2, wait=False)
         await RisingEdge(dut.irq)
         await r.write("IRQ_EN", 0)
         await self.env.cycles(1)

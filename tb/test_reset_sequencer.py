@@ -36,6 +36,9 @@ class ResetWidthsAndMasks(P2mBaseTest):
         await self.env.configure(tick_div=1, window_len=60)
         for w in widths:
             await self.regs.write("RST_WIDTH", w)
+            first = self.env.ana.model.window()
+            first[:, 0] = True  # a pulse of this width on any chip (one of a single channel)
+            self.env.ana.queue.append(first)
             await self.regs.write("CTRL", 1)
             await self.env.wait_windows(3)
             await self.regs.write("CTRL", 0)
@@ -100,6 +103,10 @@ class GlobalReset(P2mBaseTest):
         await r.write("CTRL", 1)
         refused = accepted = 0
         for _ in range(4):
+            # at least one spike per channel: the readout outlasts the write on any chip
+            w = self.env.ana.model.window()
+            w[:, 0] = True
+            self.env.ana.queue.append(w)
             await RisingEdge(dut.ana_sample)
             await Timer(5 * self.timing.clk_period_ps, unit="ps")
             # readout busy now: refused (the whole write, EN = 0 included), no pulse

@@ -9,6 +9,7 @@ per-module default so that CI is reproducible (set ``P2M_SEED=random`` for a fre
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import zlib
 
@@ -48,13 +49,19 @@ def test_cocotb_module(module: str) -> None:
 
 
 #: Non-default geometries of the regression: a small odd one (3x5 outputs, FLAG_SETTLE 1,
-#: 4 channels, one polarity, 5x5 kernels) with every chip-level module but test_reprogram (the shipped checkpoint's
-#: chip only), and the DVS128 one (128 x 128 sensor -> 32 x 64 x 64 neurons) with the
-#: modules whose cost does not grow with the readout (the readout through the HDL agents).
+#: 4 channels, one polarity, 5x5 kernels) and the one-neuron chip, each with every
+#: chip-level module but test_reprogram (the shipped checkpoint's chip only), and the DVS128
+#: one (128 x 128 sensor -> 32 x 64 x 64 neurons) with the modules whose cost does not grow
+#: with the readout (the readout through the HDL agents).
 GEOMETRIES = {
     "small": ({"N_CH": 4, "OUT_H": 3, "OUT_W": 5, "FLAG_SETTLE": 1, "N_POL": 1, "KSIZE": 5},
               ("test_csr", "test_aer_readout", "test_reset_sequencer", "test_threshold_ctrl",
                "test_p2m_top", "test_clocking", "test_long_run")),
+    # the smallest chip: one neuron, one weight cell (every corner the tests must survive)
+    "one_neuron": ({"N_CH": 1, "OUT_H": 1, "OUT_W": 1, "FLAG_SETTLE": 3, "N_POL": 1,
+                    "KSIZE": 1},
+                   ("test_csr", "test_aer_readout", "test_reset_sequencer", "test_threshold_ctrl",
+                    "test_p2m_top", "test_clocking", "test_long_run")),
     "dvs128": ({"OUT_H": 64, "OUT_W": 64},
                ("test_csr", "test_threshold_ctrl", "test_clocking", "test_long_run")),
 }
@@ -85,6 +92,31 @@ def test_cocotb_geometry(geometry: str, module: str) -> None:
     params, _ = GEOMETRIES[geometry]
     spikes = "40000" if geometry == "dvs128" else "5000"
     _run(module, _seed(module), parameters=params, extra_env={"P2M_AER_SPIKES": spikes})
+
+
+def random_geometries(seed: int, n: int = 6) -> list[dict[str, int]]:
+    """``n`` seeded random small chips: 1-8 channels of 1-9 x 1-9 neurons, FLAG_SETTLE 1-3,
+    1-2 polarities, 1, 3 or 5 kernels (the corners the fixed geometries miss: one channel,
+    one row, one neuron)."""
+    rng = random.Random(seed)
+    return [{"N_CH": rng.randint(1, 8), "OUT_H": rng.randint(1, 9), "OUT_W": rng.randint(1, 9),
+             "FLAG_SETTLE": rng.randint(1, 3), "N_POL": rng.randint(1, 2),
+             "KSIZE": rng.choice([1, 3, 5])} for _ in range(n)]
+
+
+#: ``pytest -m slow -k random_geometry``: the small geometry's modules at random chips
+#: (P2M_GEOMETRY_SEED, default 7; the geometry is in the test id and the replay command).
+RANDOM_GEOMETRIES = random_geometries(int(os.environ.get("P2M_GEOMETRY_SEED", "7")))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", RANDOM_GEOMETRIES,
+                         ids=lambda p: "ch{N_CH}-{OUT_H}x{OUT_W}-fs{FLAG_SETTLE}-pol{N_POL}-k{KSIZE}"
+                         .format(**p))
+@pytest.mark.parametrize("module", GEOMETRIES["small"][1])
+def test_cocotb_random_geometry(params: dict[str, int], module: str) -> None:
+    """Every chip-level module but test_reprogram at a seeded random small chip."""
+    _run(module, _seed(module), parameters=params, extra_env={"P2M_AER_SPIKES": "3000"})
 
 
 @pytest.mark.slow

@@ -76,12 +76,12 @@ def shipped_chip_skip(dut) -> str | None:
     checkpoint's (the default chip: 32 channels of 16 x 16 neurons, 2 polarities, 3 x 3
     kernels)."""
     from tb.config import Geometry
+    from tb.program_chip import rtl_geometry
 
     if find_checkpoint() is None:
         return "no trained checkpoint (tb.cosim.find_checkpoint)"
     g, d = Geometry.from_dut(dut), Geometry()
-    key = ("n_ch", "out_h", "out_w", "n_pol", "ksize")
-    if any(getattr(g, k) != getattr(d, k) for k in key):
+    if rtl_geometry(g) != rtl_geometry(d):
         return (f"the shipped checkpoint's chip has {d.n_ch} channels of {d.out_h}x{d.out_w} "
                 f"neurons, {d.n_pol} polarities and {d.ksize}x{d.ksize} kernels; this RTL "
                 f"{g.n_ch} of {g.out_h}x{g.out_w}, {g.n_pol} and {g.ksize}x{g.ksize}")

@@ -109,6 +109,17 @@ def sample_origin_ps(timing, t_en_edge_ps: int) -> int:
     return s1 + 3 * timing.slow_period_ps
 
 
+async def start_windows(env) -> int:
+    """CTRL.EN = 1 at a known edge; returns S0 (:func:`sample_origin_ps`). It waits first
+    until the slow domain holds the last configuration: a CTRL.EN = 0 still crossing (a
+    previous sample that drained quickly) would hold the EN write back until that transfer
+    completes (REGISTERS.md "Latencies"), and the window grid would start 3 slow periods
+    after S0."""
+    await env.wait_cfg_synced()
+    item = await env.regs.write("CTRL", regs.reg("CTRL").field("EN").mask)
+    return sample_origin_ps(env.timing, item.t_ps)
+
+
 async def stream_sample(env, bridge: AnalogBridge, events: np.ndarray, T: int, window_us: int,
                         rst_width: int = 16, progress=None) -> SampleRecord:
     """One sample through the chip (module docstring, step 3). ``progress``: a callable
@@ -118,19 +129,13 @@ async def stream_sample(env, bridge: AnalogBridge, events: np.ndarray, T: int, w
     if r.value("RST_WIDTH") != rst_width:
         await r.write("RST_WIDTH", rst_width)
     bridge.rst_width = rst_width
-    # the previous sample's CTRL.EN = 0 may still be crossing to the slow domain (a short
-    # drain): an EN write now would be sent only when it completes (REGISTERS.md
-    # "Latencies"), and the window grid would start 3 slow periods later than S0
-    await env.wait_cfg_synced()
-    item = await r.write("CTRL", regs.reg("CTRL").field("EN").mask)
-    t0 = sample_origin_ps(env.timing, item.t_ps)
+    t0 = await start_windows(env)
     bridge.begin_sample(events, t0, T, window_us)
     if progress:
         progress("stream", t0_ps=t0, T=T)
     t_end = t0 + T * window_us * PS_PER_US + END_MARGIN_PS
     await Timer(t_end - now_ps(), unit="ps")
-    await r.write("CTRL", 0)
-    await env.wait_readout_idle()
+    await env.stop_windows()
     if progress:
         progress("drained")
     return bridge.end_sample()

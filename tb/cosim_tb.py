@@ -41,7 +41,7 @@ from tb.cosim_flow import (
     Watchdog,
     configure,
     program,
-    sample_origin_ps,
+    start_windows,
 )
 from tb.hdl_agents import HdlReadout
 
@@ -130,15 +130,12 @@ class CosimJob(CosimTest):
                 hdl.write_flags(flags[k] if k < T else self.geo.zeros())
                 k += 1
 
-        r = self.regs
-        await r.write("RST_WIDTH", rst_width)
+        await self.regs.write("RST_WIDTH", rst_width)
         task = cocotb.start_soon(serve())
         t0 = time.perf_counter()
-        item = await r.write("CTRL", 1)
-        t_end = sample_origin_ps(self.timing, item.t_ps) + T * W * PS_PER_US + END_MARGIN_PS
+        t_end = await start_windows(self.env) + T * W * PS_PER_US + END_MARGIN_PS
         await Timer(t_end - now_ps(), unit="ps")
-        await r.write("CTRL", 0)
-        await self.env.wait_readout_idle()
+        await self.env.stop_windows()
         wall = time.perf_counter() - t0
         task.cancel()
         hdl.check_window()

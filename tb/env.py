@@ -132,17 +132,17 @@ class P2mEnv(uvm_env):
 
         await with_timeout(_wait(), timeout_us, "us")
 
-    async def stop_windows(self) -> None:
+    async def stop_windows(self, timeout_us: float = 1e5) -> None:
         """CTRL.EN = 0, then wait until the chip is quiet: the write has reached the slow
         domain (STATUS.CFG_BUSY = 0: no window ends after it), a window that ended while it
         crossed (about 3 slow periods) has been sampled, and its readout is over. A bare
         wait_readout_idle after the write misses such a window when windows are shorter
-        than the crossing."""
+        than the crossing. ``timeout_us``: that of wait_readout_idle."""
         await self.regs.write("CTRL", 0)
         await self.wait_cfg_synced()
         t = self.timing
         await Timer(t.clk_start_ps + 8 * t.clk_period_ps, unit="ps")  # its sample starts
-        await self.wait_readout_idle()
+        await self.wait_readout_idle(timeout_us)
 
     async def wait_readout_idle(self, timeout_us: float = 1e5) -> None:
         """Wait until no readout/reset is running (``phase`` not SAMPLE/READOUT/RESET/GRESET),

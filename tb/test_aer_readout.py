@@ -35,10 +35,6 @@ class _ReadoutTest(P2mBaseTest):
             total += int(ana.flags.sum())
         return ana.window_index - start
 
-    async def stop_and_drain(self) -> None:
-        await self.regs.write("CTRL", 0)
-        await self.env.wait_readout_idle()
-
 
 @pyuvm.test()
 class AerRandomBulk(_ReadoutTest):
@@ -59,7 +55,7 @@ class AerRandomBulk(_ReadoutTest):
             self.logger.info(f"backpressure {profile}: {n} windows")
             self.env.aer_mon.check()  # fail early
             self.env.sb.check(final=False)
-        await self.stop_and_drain()
+        await self.env.stop_windows()
         st = self.env.sb.check(final=True)
         self.logger.info(f"checked {st.spikes} spikes in {st.windows} windows, "
                          f"{st.channel_resets} channel resets, max burst {st.max_burst}")
@@ -120,7 +116,7 @@ class AerCornerPatterns(_ReadoutTest):
         for i in range(len(pats)):
             await RisingEdge(self.dut.ana_sample)
             self.env.aer.set_profile(profiles[i])
-        await self.stop_and_drain()
+        await self.env.stop_windows()
         st = self.env.sb.check(final=True)
         if st.windows < len(pats):
             raise AssertionError(f"{st.windows} windows checked, {len(pats)} patterns sent")
@@ -144,7 +140,7 @@ class AerThroughput(_ReadoutTest):
         await self.regs.write("CTRL", 1)
         await RisingEdge(self.dut.ana_sample)
         t0 = now_ps()
-        await self.stop_and_drain()
+        await self.env.stop_windows()
         self.env.sb.check(final=True)
         ev = [e for e in self.env.sb.events if e.t_req >= t0 and e.ch == 3 % g.n_ch]
         if len(ev) < 2:

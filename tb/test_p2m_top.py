@@ -32,6 +32,7 @@ from tb.cosim_flow import CosimTest, configure, program
 from tb.coverage import DB
 from tb.env import POWERUP_GRST_CYCLES, P2mBaseTest
 from tb.program_chip import expected_devices, program_chip, random_config
+from tb.readout_timing import readout_cycles
 
 
 def first_sample_ps(timing, t_en_edge: int, tick_div: int, window_len: int) -> int:
@@ -139,11 +140,13 @@ class TopEndToEnd(P2mBaseTest):
         tail = [self.geo.zeros()] * 4  # the windows that end while CTRL.EN = 0 crosses
         # a smaller chip reads its dense window out in less than cfg.window_us: shorter
         # windows (2 us at least), so that the readout takes about 1.5 of them; where even
-        # that is too long, longer reset pulses stretch the readout. Readout cycles
-        # (REGISTERS.md "Timing", receiver latency 0): N_CH (FLAG_SETTLE + 1) + 6 per spike
-        # + (RST_WIDTH + 9) per spiking channel
-        n_sp_ch = max(int(p.any(axis=1).sum()) for p in pats[::2])
-        base = self.geo.empty_readout_cycles + 6 * n_dense + 9 * n_sp_ch
+        # that is too long, longer reset pulses stretch the readout (tb.readout_timing, the
+        # documented readout cycles with an immediate receiver: linear in RST_WIDTH with
+        # one pulse per spiking channel)
+        counts = max((p.sum(axis=1) for p in pats[::2]),
+                     key=lambda c: readout_cycles(c, self.geo, 16))
+        n_sp_ch = int((counts > 0).sum())
+        base = readout_cycles(counts, self.geo, 0)
         per_us = 10**6 // tm.clk_period_ps
         rst = 16
         if base + rst * n_sp_ch < 1.2 * wlen * per_us:
@@ -296,12 +299,15 @@ class TopResetMidProgram(P2mBaseTest):
 
 async def _readout_ends(dut, ends: list[int]) -> None:
     """Append the time (ps) of each clk edge at which a readout ends: ``phase`` leaves READOUT
-    (3) or RESET (4) for neither SAMPLE, READOUT, RESET nor GRESET (REGISTERS.md, STATUS)."""
+    or RESET for neither SAMPLE, READOUT, RESET nor GRESET (REGISTERS.md, STATUS)."""
+    P = regs.PHASE
+    readout = (P["READOUT"], P["RESET"])
+    busy = (P["SAMPLE"], P["READOUT"], P["RESET"], P["GRESET"])
     prev = sig_int(dut.phase)
     while True:
         await dut.phase.value_change
         ph = sig_int(dut.phase)
-        if prev in (3, 4) and ph not in (2, 3, 4, 5):
+        if prev in readout and ph not in busy:
             ends.append(now_ps())
         prev = ph
 

@@ -41,8 +41,7 @@ class ResetWidthsAndMasks(P2mBaseTest):
             self.env.ana.queue.append(first)
             await self.regs.write("CTRL", 1)
             await self.env.wait_windows(3)
-            await self.regs.write("CTRL", 0)
-            await self.env.wait_readout_idle()
+            await self.env.stop_windows()
             st = self.env.sb.check(final=True)
             self.logger.info(f"RST_WIDTH={w}: {st.channel_resets} channel resets checked so far")
         pulses = [p for p in self.env.ana.rst_pulses if not p.all]
@@ -119,8 +118,7 @@ class GlobalReset(P2mBaseTest):
                 self.env.sb.expect_global(8)
                 await r.write("CTRL", gr | 1)
                 accepted += 1
-        await r.write("CTRL", 0)
-        await self.env.wait_readout_idle()
+        await self.env.stop_windows()
         self.logger.info(f"GRST: {accepted} accepted between windows, {refused} refused in readout")
         if not accepted:
             raise AssertionError("no GRST was tried between windows")
@@ -146,8 +144,7 @@ class ResetMaskFullAndSparse(P2mBaseTest):
         await self.env.configure(tick_div=1, window_len=30, rst_width=1)
         await self.regs.write("CTRL", 1)
         await self.env.wait_windows(3)
-        await self.regs.write("CTRL", 0)
-        await self.env.wait_readout_idle(timeout_us=1e4)
+        await self.env.stop_windows(timeout_us=1e4)
         st = self.env.sb.check(final=True)
         want = 1 + len({g.n_ch - 1, 1 % g.n_ch}) + g.n_ch
         if st.channel_resets != want:
